@@ -1,0 +1,57 @@
+# matlit — make targets. `make` alone prints this help.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stamp-setup
+EXTRAS ?= dev
+# extras that need torch: torch==2.13.0 (CPU wheel) goes in first, and stays pinned
+TORCH_EXTRAS := llm train
+CONSTRAINTS := .venv/constraints.txt
+CONFIG ?= data/corpus.yaml
+PYTEST_ARGS ?=
+comma := ,
+
+.DEFAULT_GOAL := help
+.PHONY: help setup corpus test test-slow test-all lint bench clean
+
+help: ## show this help
+	@echo "matlit — literature mining for materials science"
+	@echo
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@echo
+	@echo "  variables: EXTRAS=$(EXTRAS)  CONFIG=$(CONFIG)  PYTEST_ARGS=..."
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "torch==2.13.0" > $(CONSTRAINTS)
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@for e in $(subst $(comma), ,$(EXTRAS)); do case " $(TORCH_EXTRAS) " in *" $$e "*) \
+		echo "installing torch==2.13.0 (CPU) first"; $(BIN)/python -m pip install -q torch==2.13.0; break;; esac; done
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e '.[$(EXTRAS)]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install matlit (idempotent; EXTRAS=dev,llm,...)
+
+corpus: setup ## run the main job on the bundled corpus (data/corpus.yaml) and print the summary
+	$(BIN)/matlit run --config $(CONFIG)
+
+test: setup ## run the test suite (what CI runs), slow suites included
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup ## run the tests without the slow marker
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: setup ## import layers (import-linter) and ruff
+	$(BIN)/lint-imports
+	$(BIN)/ruff check schemas extractors pipeline tests
+
+bench: setup ## benchmarks: parse throughput vs raw PyMuPDF, peak RSS
+	$(BIN)/python -m pipeline.bench
+
+clean: ## remove the work dir, caches and build files (keeps .venv)
+	rm -rf work .pytest_cache build *.egg-info .ruff_cache
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+
+distclean: clean ## also remove .venv
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Extractors: ParsedDocument in, candidate Records out. Imports only `schemas`."""

@@ -1,0 +1,181 @@
+"""Typed configuration: defaults in code, one YAML file (--config), env MATLIT_* (nested with __), CLI flags.
+
+Precedence, highest first: CLI flags > environment > YAML file > defaults. The resolved config is saved with
+each run under work/runs/<run_id>/config.yaml.
+
+    MATLIT_WORK_DIR=/scratch/work  MATLIT_PARSE__TABLES=false  MATLIT_RUNNER__WORKERS=8
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
+
+from pipeline.errors import ConfigError
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FetchConfig(Section):
+    # sources
+    local: list[str] = Field(default_factory=list, description="directories, files or globs of PDFs / JATS XML")
+    dois: list[str] = Field(default_factory=list, description="DOIs resolved to open-access PDFs")
+    doi_file: str | None = Field(default=None, description="text file with one DOI per line")
+    arxiv_query: str | None = Field(default=None, description="arXiv API search_query, e.g. 'all:superconductor'")
+    arxiv_categories: list[str] = Field(default_factory=list, description="e.g. ['cond-mat.supr-con']")
+    arxiv_max_results: int = 20
+    # APIs
+    openalex_url: str = "https://api.openalex.org"
+    unpaywall_url: str = "https://api.unpaywall.org/v2"
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    mailto: str | None = Field(default=None, description="contact e-mail sent to OpenAlex/Unpaywall (polite pool)")
+    # politeness and safety
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: [
+            "api.openalex.org",
+            "api.unpaywall.org",
+            "export.arxiv.org",
+            "arxiv.org",
+            "*.arxiv.org",
+            "*.ncbi.nlm.nih.gov",
+            "europepmc.org",
+            "*.europepmc.org",
+            "iopscience.iop.org",
+            "*.iop.org",
+            "*.mdpi.com",
+            "*.mdpi-res.com",
+            "*.nature.com",
+            "*.springer.com",
+            "link.springer.com",
+            "*.biomedcentral.com",
+            "*.frontiersin.org",
+            "*.plos.org",
+            "*.elsevier.com",
+            "*.sciencedirect.com",
+            "*.wiley.com",
+            "*.rsc.org",
+            "*.acs.org",
+            "*.aip.org",
+            "*.aps.org",
+            "*.scipost.org",
+            "zenodo.org",
+            "*.zenodo.org",
+            "*.osti.gov",
+        ],
+        description="hosts (exact or '*.suffix') fetch may contact; private/loopback addresses are refused "
+        "unless allow_private_addresses is set (tests only)",
+    )
+    allow_private_addresses: bool = False
+    rate_limit_per_host: float = Field(default=1.0, description="requests per second per host")
+    retries: int = 4
+    backoff_s: float = 1.0
+    max_backoff_s: float = 60.0
+    timeout_s: float = 30.0
+    max_bytes: int = 100 * 2**20
+    user_agent: str = "matlit/0.1 (+literature mining for materials science)"
+
+
+class ParseConfig(Section):
+    backend: Literal["pymupdf", "grobid"] = "pymupdf"
+    tables: bool = True
+    figures: bool = True
+    ocr: Literal["auto", "never", "always"] = "auto"
+    ocr_min_chars: int = Field(default=40, description="a page with fewer text-layer chars is OCRed (ocr: auto)")
+    ocr_dpi: int = 200
+    max_pages: int = Field(default=300, description="papers with more pages fail with a clear reason")
+    grobid_url: str = "http://localhost:8070"
+    grobid_timeout_s: float = 120.0
+
+
+class RunnerConfig(Section):
+    executor: Literal["local", "slurm", "ray"] = "local"
+    tasks: int = Field(default=1, ge=1, description="shards of the paper list; paper i goes to task hash(i) % tasks")
+    workers: int = Field(default=1, ge=1, description="tasks run at once (local executor)")
+    paper_timeout_s: float | None = Field(default=600.0, description="per-paper wall-clock limit; None = off")
+    max_rss_mb: float | None = Field(default=6144.0, description="per-worker memory limit while a paper runs")
+    retries: int = Field(default=0, ge=0, description="extra attempts for a paper that failed with a transient error")
+    progress: bool = True
+    # cluster executors
+    slurm_partition: str | None = None
+    slurm_time: str = "24:00:00"
+    slurm_cpus_per_task: int = 2
+    slurm_mem_per_cpu_gb: float = 4.0
+    slurm_sbatch_args: dict[str, str] = Field(default_factory=dict)
+    ray_address: str | None = None
+    ray_cpus_per_task: int = 1
+
+
+_YAML_FILE: dict[str, Path | None] = {"path": None}
+
+
+class Config(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MATLIT_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+    work_dir: Path = Path("work")
+    stages: list[str] = Field(default_factory=lambda: ["fetch", "parse"], description="stages `matlit run` runs")
+    fetch: FetchConfig = Field(default_factory=FetchConfig)
+    parse: ParseConfig = Field(default_factory=ParseConfig)
+    runner: RunnerConfig = Field(default_factory=RunnerConfig)
+
+    STAGE_ORDER: ClassVar[list[str]] = ["fetch", "parse"]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if _YAML_FILE["path"] is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=_YAML_FILE["path"]))
+        return tuple(sources)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def _deep_set(d: dict, dotted: str, value: Any) -> None:
+    keys = dotted.split(".")
+    for k in keys[:-1]:
+        d = d.setdefault(k, {})
+    d[keys[-1]] = value
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Resolve the config. `overrides` maps dotted keys ("parse.tables") to values given as CLI flags.
+
+    Relative paths in the YAML file (work_dir, fetch.local) are taken relative to the current directory.
+    """
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            data = yaml.safe_load(path.read_text("utf-8")) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: not valid YAML: {e}") from e
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    init: dict[str, Any] = {}
+    for k, v in (overrides or {}).items():
+        if v is not None:
+            _deep_set(init, k, v)
+    _YAML_FILE["path"] = path
+    try:
+        cfg = Config(**init)
+    except ValidationError as e:
+        where = f" in {path}" if path else ""
+        raise ConfigError(f"invalid configuration{where}:\n{e}") from e
+    finally:
+        _YAML_FILE["path"] = None
+    return cfg

@@ -1,0 +1,146 @@
+"""The work dir: one function per path, and atomic writes.
+
+Layout (all under `work/` by default, git-ignored):
+
+    papers/<paper_id>.pdf|.xml   fetched bytes, content-addressed
+    papers/<paper_id>.json       the Paper record (written last, so its presence means "fetched")
+    parsed/<paper_id>.json       the ParsedDocument
+    failures/<stage>/<id>.json   one Failure per paper and stage (removed when the paper later succeeds)
+    logs/<stage>/<run_id>/       datatrove logging dir of each run (per-task logs, stats)
+    runs/<run_id>/               the resolved config and the summary of each run
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from schemas import Failure, Paper, ParsedDocument
+
+TMP_MARK = ".tmp-"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same directory, fsync, then rename over the target."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + TMP_MARK, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_model(path: Path, model: BaseModel) -> None:
+    atomic_write_text(path, model.model_dump_json(indent=None, exclude_none=False))
+
+
+def atomic_write_json(path: Path, obj) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+
+
+def remove_stale_temp_files(root: Path) -> int:
+    """Delete temp files left by a killed run; returns how many."""
+    n = 0
+    root = Path(root)
+    if not root.exists():
+        return 0
+    for p in root.rglob(f"*{TMP_MARK}*"):
+        if p.is_file():
+            p.unlink(missing_ok=True)
+            n += 1
+    return n
+
+
+class WorkDir:
+    def __init__(self, root: str | Path):
+        self.root = Path(root).resolve()
+
+    # -- paths --
+    @property
+    def papers_dir(self) -> Path:
+        return self.root / "papers"
+
+    @property
+    def parsed_dir(self) -> Path:
+        return self.root / "parsed"
+
+    def paper_json(self, paper_id: str) -> Path:
+        return self.papers_dir / f"{paper_id}.json"
+
+    def paper_file(self, paper: Paper) -> Path:
+        return self.root / paper.path
+
+    def parsed_json(self, paper_id: str) -> Path:
+        return self.parsed_dir / f"{paper_id}.json"
+
+    def stage_output(self, stage: str, paper_id: str) -> Path:
+        if stage == "fetch":
+            return self.paper_json(paper_id)
+        if stage == "parse":
+            return self.parsed_json(paper_id)
+        return self.root / stage / f"{paper_id}.json"
+
+    def failure_json(self, stage: str, paper_id: str) -> Path:
+        return self.root / "failures" / stage / f"{paper_id}.json"
+
+    def logs_dir(self, stage: str, run_id: str) -> Path:
+        return self.root / "logs" / stage / run_id
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.root / "runs" / run_id
+
+    # -- reading --
+    def paper_ids(self) -> list[str]:
+        if not self.papers_dir.exists():
+            return []
+        return sorted(p.stem for p in self.papers_dir.glob("*.json"))
+
+    def load_paper(self, paper_id: str) -> Paper:
+        return Paper.model_validate_json(self.paper_json(paper_id).read_text("utf-8"))
+
+    def papers(self) -> list[Paper]:
+        return [self.load_paper(pid) for pid in self.paper_ids()]
+
+    def load_parsed(self, paper_id: str) -> ParsedDocument:
+        return ParsedDocument.model_validate_json(self.parsed_json(paper_id).read_text("utf-8"))
+
+    def done_ids(self, stage: str) -> set[str]:
+        d = self.stage_output(stage, "x").parent
+        if not d.exists():
+            return set()
+        return {p.stem for p in d.glob("*.json")}
+
+    def failures(self, stage: str | None = None) -> list[Failure]:
+        base = self.root / "failures"
+        if not base.exists():
+            return []
+        stages = [stage] if stage else sorted(p.name for p in base.iterdir() if p.is_dir())
+        out = []
+        for st in stages:
+            for p in sorted((base / st).glob("*.json")):
+                out.append(Failure.model_validate_json(p.read_text("utf-8")))
+        return out
+
+    # -- writing --
+    def write_failure(self, failure: Failure) -> None:
+        atomic_write_model(self.failure_json(failure.stage, failure.paper_id), failure)
+
+    def clear_failure(self, stage: str, paper_id: str) -> None:
+        self.failure_json(stage, paper_id).unlink(missing_ok=True)

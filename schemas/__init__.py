@@ -1,0 +1,64 @@
+"""matlit schemas: the types that flow between stages, one source of truth.
+
+This package imports no other project code (enforced by import-linter).
+"""
+
+from schemas.geometry import BBox, CharSpan, Prov
+from schemas.document import (
+    Block,
+    BlockKind,
+    Cell,
+    DocMetadata,
+    Figure,
+    FigureText,
+    ImageRef,
+    DrawingRef,
+    Line,
+    Page,
+    Paper,
+    ParsedDocument,
+    Sentence,
+    Table,
+    Word,
+)
+from schemas.record import (
+    Condition,
+    Evidence,
+    Material,
+    PropertyRef,
+    Quantity,
+    Record,
+    ReviewDecision,
+    Failure,
+)
+from schemas.version import SCHEMA_VERSION
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "BBox",
+    "CharSpan",
+    "Prov",
+    "Block",
+    "BlockKind",
+    "Cell",
+    "DocMetadata",
+    "Figure",
+    "FigureText",
+    "ImageRef",
+    "DrawingRef",
+    "Line",
+    "Page",
+    "Paper",
+    "ParsedDocument",
+    "Sentence",
+    "Table",
+    "Word",
+    "Condition",
+    "Evidence",
+    "Material",
+    "PropertyRef",
+    "Quantity",
+    "Record",
+    "ReviewDecision",
+    "Failure",
+]
