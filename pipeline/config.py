@@ -30,6 +30,7 @@ class FetchConfig(Section):
     arxiv_query: str | None = Field(default=None, description="arXiv API search_query, e.g. 'all:superconductor'")
     arxiv_categories: list[str] = Field(default_factory=list, description="e.g. ['cond-mat.supr-con']")
     arxiv_max_results: int = 20
+    urls: list[str] = Field(default_factory=list, description="direct PDF URLs (hosts must be in allowed_hosts)")
     # APIs
     openalex_url: str = "https://api.openalex.org"
     unpaywall_url: str = "https://api.unpaywall.org/v2"
@@ -79,6 +80,11 @@ class FetchConfig(Section):
     timeout_s: float = 30.0
     max_bytes: int = 100 * 2**20
     user_agent: str = "matlit/0.1 (+literature mining for materials science)"
+    proxy: str | None = Field(
+        default=None,
+        description="HTTP(S) proxy URL for fetch (environment proxies are not used); with a proxy the address "
+        "check runs on the resolved host before each request only, the proxy makes the connection",
+    )
 
 
 class ParseConfig(Section):

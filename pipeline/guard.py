@@ -51,14 +51,19 @@ def paper_guard(timeout_s: float | None, max_rss_mb: float | None, what: str = "
     if max_rss_mb:
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
+    outer_remaining = 0.0
+    started = time.monotonic()
     if timeout_s:
-        signal.setitimer(signal.ITIMER_REAL, float(timeout_s))
+        # an enclosing timer (e.g. a test runner's) is remembered and re-armed afterwards
+        outer_remaining, _ = signal.setitimer(signal.ITIMER_REAL, float(timeout_s))
     try:
         yield
     finally:
         if timeout_s:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old_alarm)
+            if outer_remaining > 0:
+                signal.setitimer(signal.ITIMER_REAL, max(0.001, outer_remaining - (time.monotonic() - started)))
         stop.set()
         if watcher is not None:
             watcher.join(timeout=1)

@@ -38,3 +38,16 @@ def test_fast_paper_passes():
     with paper_guard(5, 10**6):
         x = sum(range(10000))
     assert x == 49995000
+
+
+def test_an_enclosing_timer_is_rearmed_afterwards():
+    import signal
+
+    signal.setitimer(signal.ITIMER_REAL, 30.0)
+    try:
+        with paper_guard(5, None):
+            pass
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 25.0 < remaining <= 30.0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)

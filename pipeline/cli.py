@@ -1,0 +1,194 @@
+"""The `matlit` command line. Flags mirror the config (see pipeline/config.py); --config loads one YAML file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from pipeline.config import Config, load_config
+from pipeline.errors import ConfigError, MatlitError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="matlit: materials-science papers -> normalized quantitative records with provenance -> Parquet shards.",
+)
+console = Console(stderr=False)
+
+ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config file (overrides defaults; env MATLIT_* and flags override it)")
+WorkOpt = typer.Option(None, "--work-dir", "-w", help="work dir (config: work_dir)")
+TasksOpt = typer.Option(None, "--tasks", help="number of tasks the paper list is split into (config: runner.tasks)")
+WorkersOpt = typer.Option(None, "--workers", help="tasks run at once (config: runner.workers)")
+ExecOpt = typer.Option(None, "--executor", help="local | slurm | ray (config: runner.executor)")
+RetryOpt = typer.Option(False, "--retry-failed", help="process papers that failed this stage before")
+NoProgressOpt = typer.Option(False, "--no-progress", help="no progress bar (config: runner.progress)")
+
+
+def _cfg(config: Optional[Path], **overrides) -> Config:
+    try:
+        return load_config(config, overrides)
+    except ConfigError as e:
+        console.print(f"[red]config error:[/red] {e}")
+        raise typer.Exit(2) from None
+
+
+def _runner_overrides(work_dir, tasks, workers, executor, no_progress) -> dict:
+    return {
+        "work_dir": work_dir,
+        "runner.tasks": tasks,
+        "runner.workers": workers,
+        "runner.executor": executor,
+        "runner.progress": False if no_progress else None,
+    }
+
+
+def _run(cfg: Config, stages: list[str], retry_failed: bool) -> None:
+    from pipeline.runner import run_pipeline
+    from pipeline.report import print_summary
+
+    try:
+        summaries = run_pipeline(cfg, stages, retry_failed=retry_failed, console=console)
+    except MatlitError as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    print_summary(console, summaries, cfg)
+
+
+@app.command()
+def fetch(
+    sources: list[str] = typer.Argument(None, help="local files, directories or globs (config: fetch.local)"),
+    doi: list[str] = typer.Option(None, "--doi", help="DOI to resolve to an open-access PDF (repeatable; config: fetch.dois)"),
+    arxiv_query: Optional[str] = typer.Option(None, "--arxiv-query", help="arXiv API search_query (config: fetch.arxiv_query)"),
+    arxiv_max: Optional[int] = typer.Option(None, "--arxiv-max", help="config: fetch.arxiv_max_results"),
+    mailto: Optional[str] = typer.Option(None, "--mailto", help="contact e-mail for OpenAlex/Unpaywall (config: fetch.mailto)"),
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    retry_failed: bool = RetryOpt,
+    no_progress: bool = NoProgressOpt,
+):
+    """Bring papers into the work dir: local PDFs/JATS, DOIs via OpenAlex/Unpaywall, an arXiv query."""
+    cfg = _cfg(
+        config,
+        **{
+            "fetch.local": list(sources) if sources else None,
+            "fetch.dois": list(doi) if doi else None,
+            "fetch.arxiv_query": arxiv_query,
+            "fetch.arxiv_max_results": arxiv_max,
+            "fetch.mailto": mailto,
+        },
+        **_runner_overrides(work_dir, 1, 1, None, no_progress),
+    )
+    _run(cfg, ["fetch"], retry_failed)
+
+
+@app.command()
+def parse(
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    backend: Optional[str] = typer.Option(None, "--backend", help="pymupdf | grobid (config: parse.backend)"),
+    tables: Optional[bool] = typer.Option(None, "--tables/--no-tables", help="config: parse.tables"),
+    figures: Optional[bool] = typer.Option(None, "--figures/--no-figures", help="config: parse.figures"),
+    ocr: Optional[str] = typer.Option(None, "--ocr", help="auto | never | always (config: parse.ocr)"),
+    tasks: Optional[int] = TasksOpt,
+    workers: Optional[int] = WorkersOpt,
+    executor: Optional[str] = ExecOpt,
+    retry_failed: bool = RetryOpt,
+    no_progress: bool = NoProgressOpt,
+):
+    """Parse fetched papers into documents: blocks, sentences, tables, figures with provenance."""
+    cfg = _cfg(
+        config,
+        **{"parse.backend": backend, "parse.tables": tables, "parse.figures": figures, "parse.ocr": ocr},
+        **_runner_overrides(work_dir, tasks, workers, executor, no_progress),
+    )
+    _run(cfg, ["parse"], retry_failed)
+
+
+@app.command()
+def run(
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    stages: Optional[str] = typer.Option(None, "--stages", help="comma-separated subset, in order (config: stages)"),
+    tasks: Optional[int] = TasksOpt,
+    workers: Optional[int] = WorkersOpt,
+    executor: Optional[str] = ExecOpt,
+    retry_failed: bool = RetryOpt,
+    no_progress: bool = NoProgressOpt,
+):
+    """Run all configured stages in order (fetch -> parse -> ...), resuming where a previous run stopped."""
+    cfg = _cfg(
+        config,
+        stages=[s.strip() for s in stages.split(",")] if stages else None,
+        **_runner_overrides(work_dir, tasks, workers, executor, no_progress),
+    )
+    _run(cfg, cfg.stages, retry_failed)
+
+
+@app.command()
+def status(config: Optional[Path] = ConfigOpt, work_dir: Optional[Path] = WorkOpt, failures: int = typer.Option(10, help="failures to list")):
+    """Print the state of the work dir: papers per stage, failures, last runs."""
+    from pipeline.report import print_status
+
+    cfg = _cfg(config, work_dir=work_dir)
+    print_status(console, cfg, max_failures=failures)
+
+
+@app.command()
+def show(
+    paper: str = typer.Argument(..., help="paper id (or a unique prefix)"),
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    sentences: bool = typer.Option(False, "--sentences", help="list every sentence with its page and box"),
+    as_json: bool = typer.Option(False, "--json", help="print the parsed document as JSON"),
+):
+    """A readable view of a parsed document: metadata, sections, blocks, tables, figures."""
+    from pipeline.report import show_document
+
+    cfg = _cfg(config, work_dir=work_dir)
+    try:
+        show_document(console, cfg, paper, sentences=sentences, as_json=as_json)
+    except MatlitError as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def render(
+    paper: str = typer.Argument(..., help="paper id (or a unique prefix)"),
+    page: int = typer.Option(1, "--page", "-p", help="page number, from 1"),
+    out: Path = typer.Option(Path("page.png"), "--out", "-o", help="PNG to write"),
+    dpi: int = typer.Option(110, "--dpi"),
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+):
+    """Draw what the parser saw on a page: blocks by kind, sentences, tables and cells, figures."""
+    from pipeline.render import render_page
+
+    cfg = _cfg(config, work_dir=work_dir)
+    try:
+        path = render_page(cfg, paper, page, out, dpi=dpi)
+    except MatlitError as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    console.print(f"wrote {path}")
+
+
+@app.command("config")
+def show_config(config: Optional[Path] = ConfigOpt):
+    """Print the resolved configuration (defaults < YAML < env MATLIT_*)."""
+    cfg = _cfg(config)
+    sys.stdout.write(cfg.to_yaml())
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,10 @@
+"""Parse stage: papers (PDF, JATS XML, GROBID TEI) -> ParsedDocument.
+
+    stage.py      ParseStage: dispatch by media type and backend, add sentences, write atomically
+    pdf.py        PyMuPDF: lines, reading order, headers/footers, headings, block kinds, figures, metadata
+    tables.py     PyMuPDF find_tables -> Table cells with bboxes and header rows
+    ocr.py        rapidocr fallback for pages without a text layer
+    sentences.py  spaCy blank("en") sentencizer + rules; char spans and page boxes per sentence
+    jats.py       JATS XML (PMC) -> ParsedDocument
+    tei.py        GROBID TEI -> ParsedDocument;  grobid.py  client for a GROBID server
+"""
