@@ -226,9 +226,12 @@ class ParsedDocument(Model):
                     origin="ocr" if block.ocr else "pdf",
                 )
             )
-        if not out and block.prov:
-            p = block.prov[0]
-            out.append(Prov(page=p.page, bbox=p.bbox, span=CharSpan(start=start, end=end), item_id=block.id, origin=p.origin))
+        if not out:
+            # no line geometry (JATS/TEI): the block regions whose span overlaps, or all of them when spans are unknown
+            for p in block.prov:
+                if p.span is None or (p.span.start < end and p.span.end > start):
+                    lo, hi = (max(start, p.span.start), min(end, p.span.end)) if p.span else (start, end)
+                    out.append(Prov(page=p.page, bbox=p.bbox, span=CharSpan(start=lo, end=hi), item_id=block.id, origin=p.origin))
         return out
 
     def text(self, include_references: bool = False) -> str:
