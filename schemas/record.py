@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from schemas.base import Model
-from schemas.geometry import Prov
+from schemas.geometry import CharSpan, Prov
 
 
 class Material(Model):
@@ -22,11 +22,13 @@ class Material(Model):
     formula: str | None = None  # normalized formula, e.g. "YBa2Cu3O7"
     reduced_formula: str | None = None
     name: str | None = None  # common name when not a formula ("graphene", "YBCO")
+    span: CharSpan | None = None  # into the evidence item's text (block, or the input text of `extract --text`)
 
 
 class PropertyRef(Model):
     raw: str
     id: str | None = None  # vocabulary id from schemas/properties.yaml
+    span: CharSpan | None = None
 
 
 class Quantity(Model):
@@ -39,6 +41,7 @@ class Quantity(Model):
     unit: str | None = None  # canonical unit of the property (pint spelling)
     values_canonical: list[float] = Field(default_factory=list)
     uncertainty_canonical: float | None = None
+    span: CharSpan | None = None  # the whole quantity (number(s) and unit) in the evidence item's text
 
 
 class Condition(Model):
@@ -47,10 +50,14 @@ class Condition(Model):
     raw: str
     property_id: str | None = None  # e.g. "temperature"
     quantity: Quantity | None = None
+    span: CharSpan | None = None
 
 
 class Evidence(Model):
-    source_id: str  # block, sentence, table cell ("t1:r2c3") or figure id
+    """Where the record was read. Spans in Material/PropertyRef/Quantity/Condition index the text of `source_id`
+    (a block id; the input id for `matlit extract --text`); `prov` holds the page boxes and the sentence span."""
+
+    source_id: str  # block, table cell ("t1:r2c3"), figure id, or the input id of raw text
     source_kind: Literal["sentence", "block", "table", "figure", "caption"] = "sentence"
     prov: list[Prov] = Field(default_factory=list)
     snippet: str = ""
