@@ -17,8 +17,10 @@ always looks at every paper again and the per-paper skip decides what is left to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+import sys
 import threading
 import time
 import traceback
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Iterator
 
 from datatrove.data import Document
+from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.base import PipelineStep
 
 from pipeline.config import Config
@@ -125,10 +128,21 @@ class Stage(PipelineStep):
                 if attempt + 1 >= attempts:
                     raise
 
+    def quiet_logs(self, wd: WorkDir, rank: int) -> None:
+        """datatrove logs every task at INFO on stderr; keep those in the run's log dir, warnings on stderr."""
+        import sys
+
+        from loguru import logger
+
+        logger.remove()
+        logger.add(str(wd.logs_dir(self.name, self.run_id) / "logs" / f"matlit_{rank:05d}.log"), level="DEBUG")
+        logger.add(sys.stderr, level="WARNING")
+
     def run(self, data=None, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
         if data:
             yield from data
         wd = WorkDir(self.cfg.work_dir)
+        self.quiet_logs(wd, rank)
         items = [i for i in self.work_items(wd) if shard_of(i, world_size) == rank]
         counts = {"in": len(items), "ok": 0, "skipped": 0, "failed": 0, "seconds": 0.0}
         self.report(wd, rank, counts)
@@ -159,12 +173,20 @@ class Stage(PipelineStep):
 # ---------------------------------------------------------------- executors
 
 
+class QuietLocalExecutor(LocalPipelineExecutor):
+    """datatrove's local executor with each task's stderr chatter sent to the run's log dir."""
+
+    def _launch_run_for_rank(self, rank, ranks_q, completed=None, completed_lock=None):
+        path = Path(self.logging_dir.path) / "logs" / f"stderr_{rank:05d}.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as log, contextlib.redirect_stderr(log):
+            return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
+
+
 def build_executor(cfg: Config, steps: list[PipelineStep], logging_dir: Path, job_name: str):
     rc = cfg.runner
     if rc.executor == "local":
-        from datatrove.executor import LocalPipelineExecutor
-
-        return LocalPipelineExecutor(
+        return QuietLocalExecutor(
             pipeline=steps, tasks=rc.tasks, workers=min(rc.workers, rc.tasks), logging_dir=str(logging_dir)
         )
     if rc.executor == "slurm":
@@ -263,9 +285,18 @@ def run_stage(stage: Stage, cfg: Config, console=None) -> StageSummary:
         progress.start()
         poller = threading.Thread(target=poll, daemon=True)
         poller.start()
+    logging_dir.mkdir(parents=True, exist_ok=True)
+    from loguru import logger
+
     try:
-        executor.run()
+        # the executor's own chatter (task launches, stats) goes to its log file, not over the progress bar
+        with open(logging_dir / "executor.log", "a") as log, contextlib.redirect_stderr(log):
+            logger.remove()
+            logger.add(log, level="INFO")
+            executor.run()
     finally:
+        logger.remove()
+        logger.add(sys.stderr, level="WARNING")
         stop.set()
         if progress is not None:
             c = read_counts(logging_dir)

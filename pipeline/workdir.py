@@ -5,6 +5,8 @@ Layout (all under `work/` by default, git-ignored):
     papers/<paper_id>.pdf|.xml   fetched bytes, content-addressed
     papers/<paper_id>.json       the Paper record (written last, so its presence means "fetched")
     parsed/<paper_id>.json       the ParsedDocument
+    extracted/<paper_id>.jsonl   candidate Records from every configured extractor (raw fields)
+    records/<paper_id>.jsonl     normalized Records (canonical units, formulas, flags)
     failures/<stage>/<id>.json   one Failure per paper and stage (removed when the paper later succeeds)
     logs/<stage>/<run_id>/       datatrove logging dir of each run (per-task logs, stats)
     runs/<run_id>/               the resolved config and the summary of each run
@@ -22,6 +24,8 @@ from pydantic import BaseModel
 from schemas import Failure, Paper, ParsedDocument
 
 TMP_MARK = ".tmp-"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -34,6 +38,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -95,6 +100,10 @@ class WorkDir:
             return self.paper_json(paper_id)
         if stage == "parse":
             return self.parsed_json(paper_id)
+        if stage == "extract":
+            return self.root / "extracted" / f"{paper_id}.jsonl"
+        if stage == "normalize":
+            return self.root / "records" / f"{paper_id}.jsonl"
         return self.root / stage / f"{paper_id}.json"
 
     def failure_json(self, stage: str, paper_id: str) -> Path:
@@ -122,10 +131,20 @@ class WorkDir:
         return ParsedDocument.model_validate_json(self.parsed_json(paper_id).read_text("utf-8"))
 
     def done_ids(self, stage: str) -> set[str]:
-        d = self.stage_output(stage, "x").parent
-        if not d.exists():
+        probe = self.stage_output(stage, "x")
+        if not probe.parent.exists():
             return set()
-        return {p.stem for p in d.glob("*.json")}
+        return {p.name[: -len(probe.suffix)] for p in probe.parent.glob(f"*{probe.suffix}")}
+
+    def read_records(self, stage: str, paper_id: str) -> list:
+        """Records a record-writing stage (extract, normalize) wrote for a paper, in order."""
+        from schemas import Record
+
+        path = self.stage_output(stage, paper_id)
+        return [Record.model_validate_json(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+    def write_records(self, stage: str, paper_id: str, records: list) -> None:
+        atomic_write_text(self.stage_output(stage, paper_id), "".join(r.model_dump_json() + "\n" for r in records))
 
     def failures(self, stage: str | None = None) -> list[Failure]:
         base = self.root / "failures"

@@ -24,14 +24,20 @@ def test_timeout_interrupts_a_slow_paper():
 def test_memory_guard_interrupts_a_greedy_paper():
     import psutil
 
+    import mmap
+
     base = psutil.Process().memory_info().rss / 2**20
     hog = []
+    chunk = 8 * 2**20
     with pytest.raises(MemoryLimitError, match="memory went over"):
         with paper_guard(None, base + 150, what="parse p2"):
-            for _ in range(400):
-                hog.append(bytearray(2**20))  # 1 MB each, touched
-                time.sleep(0.005)
-    hog.clear()
+            for _ in range(100):  # up to 800 MB of fresh, touched pages (mmap: never recycled heap)
+                m = mmap.mmap(-1, chunk)
+                m.write(b"\1" * chunk)
+                hog.append(m)
+                time.sleep(0.01)
+    for m in hog:
+        m.close()
 
 
 def test_fast_paper_passes():
