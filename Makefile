@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 comma := ,
 
 .DEFAULT_GOAL := help
-.PHONY: help setup corpus test test-slow test-all lint bench clean
+.PHONY: help setup corpus test test-fast eval lint bench clean distclean cde-env
 
 help: ## show this help
 	@echo "matlit — literature mining for materials science"
@@ -42,16 +42,22 @@ test: setup ## run the test suite (what CI runs), slow suites included
 test-fast: setup ## run the tests without the slow marker
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
+eval: setup ## score the extractors on the dev gold corpora in ../shared (report: work/eval/report.md)
+	$(BIN)/matlit eval --config $(CONFIG)
+
 lint: setup ## import layers (import-linter) and ruff
 	$(BIN)/lint-imports
 	$(BIN)/ruff check schemas extractors pipeline tests
 
-bench: setup ## benchmarks: parse throughput vs raw PyMuPDF, peak RSS
+bench: setup ## benchmarks: parse vs raw PyMuPDF, text extraction vs parse, peak RSS
 	$(BIN)/python -m pipeline.bench
+
+cde-env: ## optional: .venv-cde with chemdataextractor2 2.4.1 in its own venv (CDE models not included)
+	PYTHON=$(PYTHON) bash pipeline/cde/setup_env.sh
 
 clean: ## remove the work dir, caches and build files (keeps .venv)
 	rm -rf work .pytest_cache build *.egg-info .ruff_cache
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
 
-distclean: clean ## also remove .venv
-	rm -rf $(VENV)
+distclean: clean ## also remove .venv and .venv-cde
+	rm -rf $(VENV) .venv-cde

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Optional
@@ -49,8 +48,8 @@ def _runner_overrides(work_dir, tasks, workers, executor, no_progress) -> dict:
 
 
 def _run(cfg: Config, stages: list[str], retry_failed: bool) -> None:
-    from pipeline.runner import run_pipeline
     from pipeline.report import print_summary
+    from pipeline.runner import run_pipeline
 
     try:
         summaries = run_pipeline(cfg, stages, retry_failed=retry_failed, console=console)
@@ -108,6 +107,106 @@ def parse(
         **_runner_overrides(work_dir, tasks, workers, executor, no_progress),
     )
     _run(cfg, ["parse"], retry_failed)
+
+
+@app.command()
+def extract(
+    text: Optional[Path] = typer.Option(None, "--text", help="raw-text mode: JSONL lines {\"id\", \"text\"} in"),
+    out: Optional[Path] = typer.Option(None, "--out", help="raw-text mode: JSONL records out (one per line, with doc_id)"),
+    extractor: list[str] = typer.Option(None, "--extractor", help="extractor name (repeatable; config: extract.extractors)"),
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    tasks: Optional[int] = TasksOpt,
+    workers: Optional[int] = WorkersOpt,
+    executor: Optional[str] = ExecOpt,
+    retry_failed: bool = RetryOpt,
+    no_progress: bool = NoProgressOpt,
+):
+    """Extract candidate records from parsed papers; or, with --text/--out, from raw text (the stable contract)."""
+    cfg = _cfg(
+        config,
+        **{"extract.extractors": list(extractor) if extractor else None},
+        **_runner_overrides(work_dir, tasks, workers, executor, no_progress),
+    )
+    if text is not None or out is not None:
+        if text is None or out is None:
+            console.print("[red]error:[/red] --text and --out go together")
+            raise typer.Exit(2)
+        from pipeline.extract import extract_text_file
+
+        try:
+            n = extract_text_file(text, out, cfg.extract.extractors)
+        except MatlitError as e:
+            console.print(f"[red]error:[/red] {e}")
+            raise typer.Exit(2) from None
+        console.print(f"{n} records -> {out}")
+        return
+    _run(cfg, ["extract"], retry_failed)
+
+
+@app.command()
+def normalize(
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    retry_failed: bool = RetryOpt,
+    no_progress: bool = NoProgressOpt,
+):
+    """Normalize extracted records: canonical units (pint), formulas (pymatgen), flags."""
+    cfg = _cfg(config, **_runner_overrides(work_dir, None, None, None, no_progress))
+    _run(cfg, ["normalize"], retry_failed)
+
+
+@app.command("eval")
+def evaluate(
+    corpus: list[str] = typer.Option(None, "--corpus", help="gold corpus to score (repeatable; config: eval.corpora)"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="first N documents of each corpus (config: eval.limit)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="report folder (config: eval.out_dir)"),
+    shared: Optional[Path] = typer.Option(None, "--shared", help="shared/ folder with data/ (config: eval.shared_dir)"),
+    extractor: list[str] = typer.Option(None, "--extractor", help="extractor name (repeatable; config: extract.extractors)"),
+    config: Optional[Path] = ConfigOpt,
+):
+    """Score the extractors against the dev gold corpora: P/R/F1 per corpus and task, report.md with plots."""
+    cfg = _cfg(
+        config,
+        **{
+            "eval.corpora": list(corpus) if corpus else None,
+            "eval.limit": limit,
+            "eval.out_dir": out,
+            "eval.shared_dir": shared,
+            "extract.extractors": list(extractor) if extractor else None,
+        },
+    )
+    from pipeline.evaluate import run_eval
+    from pipeline.extract import extract_texts
+    from pipeline.normalize import normalize_records
+
+    names = cfg.extract.extractors
+
+    def extract_fn(items):
+        return normalize_records(extract_texts(items, names))
+
+    try:
+        result = run_eval(extract_fn, cfg.eval.corpora, cfg.eval.shared_dir, cfg.eval.out_dir, cfg.eval.limit, name="+".join(names))
+    except (MatlitError, FileNotFoundError) as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    _print_eval(result)
+
+
+def _print_eval(result) -> None:
+    t = RichTable(title="matlit eval (dev gold corpora)", title_justify="left")
+    for col in ("corpus", "task", "P", "R", "F1", "P (overlap)", "R (overlap)", "F1 (overlap)"):
+        t.add_column(col, justify="left" if col in ("corpus", "task") else "right")
+    for cname, entry in result.scores.get("corpora", {}).items():
+        for task, sc in entry.get("tasks", {}).items():
+            st, ov = sc.get("levels", {}).get("strict", {}), sc.get("levels", {}).get("overlap", {})
+            f = lambda d, k: f"{d[k]:.3f}" if isinstance(d.get(k), (int, float)) else "-"  # noqa: E731
+            t.add_row(cname, task, f(st, "p"), f(st, "r"), f(st, "f1"), f(ov, "p"), f(ov, "r"), f(ov, "f1"))
+    console.print(t)
+    for g in result.scores.get("goals", []):
+        mark = "[green]met[/green]" if g["met"] else "[red]not met[/red]"
+        console.print(f"goal {g['goal']}: F1 {g['f1'] if g['f1'] is not None else '-'} {mark}")
+    console.print(f"report: {result.report}")
 
 
 @app.command()

@@ -99,6 +99,27 @@ class ParseConfig(Section):
     grobid_timeout_s: float = 120.0
 
 
+class ExtractConfig(Section):
+    extractors: list[str] = Field(default_factory=lambda: ["text_rules"], description="extractors run by `extract`")
+
+
+class EvalConfig(Section):
+    corpora: list[str] = Field(
+        default_factory=lambda: [
+            "grobid_quantities",
+            "measeval",
+            "supermat",
+            "sofc_exp",
+            "bandgap_dong_cole",
+            "polyie",
+            "mulms",
+        ]
+    )
+    shared_dir: Path | None = Field(default=None, description="shared/ with data/ (default: $MATLIT_SHARED or ../shared)")
+    out_dir: Path = Path("work/eval")
+    limit: int | None = Field(default=None, description="first N documents of each corpus")
+
+
 class RunnerConfig(Section):
     executor: Literal["local", "slurm", "ray"] = "local"
     tasks: int = Field(default=1, ge=1, description="shards of the paper list; paper i goes to task hash(i) % tasks")
@@ -125,12 +146,16 @@ class Config(BaseSettings):
         env_prefix="MATLIT_", env_nested_delimiter="__", extra="forbid", validate_default=True
     )
     work_dir: Path = Path("work")
-    stages: list[str] = Field(default_factory=lambda: ["fetch", "parse"], description="stages `matlit run` runs")
+    stages: list[str] = Field(
+        default_factory=lambda: ["fetch", "parse", "extract", "normalize"], description="stages `matlit run` runs"
+    )
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     parse: ParseConfig = Field(default_factory=ParseConfig)
+    extract: ExtractConfig = Field(default_factory=ExtractConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
 
-    STAGE_ORDER: ClassVar[list[str]] = ["fetch", "parse"]
+    STAGE_ORDER: ClassVar[list[str]] = ["fetch", "parse", "extract", "normalize"]
 
     @classmethod
     def settings_customise_sources(

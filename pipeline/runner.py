@@ -318,10 +318,12 @@ def run_stage(stage: Stage, cfg: Config, console=None) -> StageSummary:
 
 def stage_classes() -> dict[str, type[Stage]]:
     """The stages in pipeline order (imported lazily: stage modules pull heavy libraries)."""
+    from pipeline.extract import ExtractStage
     from pipeline.fetch import FetchStage
+    from pipeline.normalize import NormalizeStage
     from pipeline.parse.stage import ParseStage
 
-    return {"fetch": FetchStage, "parse": ParseStage}
+    return {"fetch": FetchStage, "parse": ParseStage, "extract": ExtractStage, "normalize": NormalizeStage}
 
 
 def run_pipeline(cfg: Config, stages: list[str], retry_failed: bool = False, console=None) -> list[StageSummary]:

@@ -3,16 +3,15 @@
 This package imports no other project code (enforced by import-linter).
 """
 
-from schemas.geometry import BBox, CharSpan, Prov
 from schemas.document import (
     Block,
     BlockKind,
     Cell,
     DocMetadata,
+    DrawingRef,
     Figure,
     FigureText,
     ImageRef,
-    DrawingRef,
     Line,
     Page,
     Paper,
@@ -21,15 +20,16 @@ from schemas.document import (
     Table,
     Word,
 )
+from schemas.geometry import BBox, CharSpan, Prov
 from schemas.record import (
     Condition,
     Evidence,
+    Failure,
     Material,
     PropertyRef,
     Quantity,
     Record,
     ReviewDecision,
-    Failure,
 )
 from schemas.version import SCHEMA_VERSION
 

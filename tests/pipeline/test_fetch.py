@@ -24,10 +24,10 @@ import httpcore
 import pymupdf
 import pytest
 
-from pipeline.fetch import apis as fetch_apis
-from pipeline.fetch import http as fetch_http
 from pipeline.config import FetchConfig, load_config
 from pipeline.errors import FetchError, TooLargeError
+from pipeline.fetch import apis as fetch_apis
+from pipeline.fetch import http as fetch_http
 from pipeline.fetch.http import HostRateLimiter, HttpClient, PublicOnlyBackend, host_allowed, is_public_ip
 from pipeline.fetch.sniff import pdf_problem, xml_kind
 from pipeline.runner import StageSummary, run_pipeline

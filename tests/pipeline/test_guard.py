@@ -22,9 +22,9 @@ def test_timeout_interrupts_a_slow_paper():
 
 
 def test_memory_guard_interrupts_a_greedy_paper():
-    import psutil
-
     import mmap
+
+    import psutil
 
     base = psutil.Process().memory_info().rss / 2**20
     hog = []

@@ -1,0 +1,271 @@
+"""Rule-based text extractor: sentences -> (material, property, value, unit, conditions, method) records.
+
+For every sentence of the body (references skipped):
+  1. quantities (extractors.quantities), property mentions and methods (schemas.vocab), materials
+     (extractors.materials, with the document's acronym definitions resolved);
+  2. quantities introduced by a condition cue ("at 300 K", "under 1.5 GPa", "in a field of 5 T", "at 0.1 A g−1")
+     whose dimension is a condition's become conditions of the others;
+  3. each remaining quantity takes the nearest property mention whose dimension fits its unit (before it first),
+     else the paragraph's last property; the nearest material (before it first), else the paragraph's last one;
+  4. one record per quantity, with char spans into the block text and the sentence's page boxes as evidence.
+Quantities that cannot be linked are still emitted, flagged `no_property` / `no_material`, so recall is not lost
+silently; the score stage ranks them down.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from schemas import (
+    BlockKind,
+    CharSpan,
+    Condition,
+    Evidence,
+    Material,
+    ParsedDocument,
+    PropertyRef,
+    Record,
+)
+
+NAME = "text_rules"
+VERSION = "1"
+
+READ_KINDS = {BlockKind.paragraph, BlockKind.abstract, BlockKind.caption, BlockKind.footnote, BlockKind.title}
+
+# a condition quantity is introduced by one of these, right before it (possibly with "of", "=", a symbol)
+CONDITION_CUE = re.compile(
+    r"(?:\b(?:at|under|in|with|@|from|below|above|up\s+to|down\s+to|measured\s+at|obtained\s+at|recorded\s+at)"
+    r"(?:\s+(?:a|an|the))?(?:\s+[\w\-−μ]+){0,3}?(?:\s+of)?|[TPHBf]\s*=|T_?\w*\s*=)\s*[~≈∼]?\s*$",
+    re.IGNORECASE,
+)
+COND_WINDOW = 40
+CLAIM_WINDOW = 30
+NUMBER = re.compile(r"[−-]?\d+(?:[.,]\d+)?(?:\s*[×x]\s*10\s*[−-]?\d+)?")
+RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
+ROOM_CONDITIONS = [
+    (r"\b(?:at|near)\s+room\s+temperature\b|\bRT\b(?=[\s,.;)])", "temperature"),
+    (r"\b(?:at|under)\s+(?:ambient|atmospheric)\s+pressure\b", "pressure"),
+    (r"\b(?:in|under)\s+zero\s+(?:magnetic\s+)?field\b|\bself[- ]field\b", "magnetic_field"),
+]
+
+
+@dataclass
+class Context:
+    """What the paragraph has said so far: the last material and property, for sentences that omit them."""
+
+    material: Material | None = None
+    property_id: str | None = None
+    property_raw: str | None = None
+    method: str | None = None
+
+
+@dataclass
+class Found:
+    quantities: list = field(default_factory=list)
+    properties: list = field(default_factory=list)
+    materials: list = field(default_factory=list)
+    methods: list = field(default_factory=list)
+
+
+class TextRulesExtractor:
+    name = NAME
+    version = VERSION
+
+    def extract(self, doc: ParsedDocument) -> Iterator[Record]:
+        from extractors.materials import DocumentMaterials
+
+        materials = DocumentMaterials()
+        blocks = [b for b in doc.blocks if b.kind in READ_KINDS]
+        for b in blocks:
+            materials.learn(b.text)
+        for block in blocks:
+            ctx = Context()
+            sentences = doc.sentences_of(block.id)
+            for sent in sentences:
+                yield from self._sentence(doc, block, sent, ctx, materials)
+
+    # ------------------------------------------------------------------ one sentence
+
+    def _sentence(self, doc, block, sent, ctx: Context, materials) -> Iterator[Record]:
+        from extractors.quantities import find_quantities, to_quantity
+        from schemas.vocab import find_method_mentions, find_property_mentions
+
+        text = sent.text
+        base = sent.span.start
+        f = Found(
+            quantities=find_quantities(text),
+            properties=find_property_mentions(text),
+            materials=list(materials.find(text)),
+            methods=find_method_mentions(text),
+        )
+        f.materials = [m for m in f.materials if not any(q.start <= m.start < q.end for q in f.quantities)]
+        mains, conds = self._split_conditions(text, f)
+        if f.methods:
+            ctx.method = f.methods[0].raw
+        method = ctx.method
+        mains = self._split_respective_lists(text, mains, f.materials)
+        paired = self._respectively(text, mains, f.materials)
+        keyword_conditions = self._keyword_conditions(text, base, conds)
+        for q in mains:
+            prop, prop_flag = self._property_for(q, f.properties, ctx, text, base)
+            if q in paired:
+                mat, mat_flag = self._material(paired[q], materials, base), None
+            else:
+                mat, mat_flag = self._material_for(q, f.materials, ctx, materials, base)
+            quantity = to_quantity(q).model_copy(update={"span": CharSpan(start=base + q.start, end=base + q.end)})
+            conditions = [self._condition(c, text, base) for c in conds] + keyword_conditions
+            flags = [fl for fl in (prop_flag, mat_flag) if fl]
+            prop_ref = PropertyRef(raw="", id=None)
+            if prop is not None:
+                prop_ref = PropertyRef(raw=prop[0], id=prop[1], span=prop[2])
+            yield Record(
+                record_id=Record.make_id(doc.paper_id, NAME, block.id, base + q.start, q.raw),
+                paper_id=doc.paper_id,
+                material=mat,
+                property=prop_ref,
+                quantity=quantity,
+                conditions=conditions,
+                method=method,
+                evidence=Evidence(source_id=block.id, source_kind="sentence", prov=list(sent.prov), snippet=text),
+                extractor=NAME,
+                extractor_version=VERSION,
+                flags=flags,
+            )
+        # the paragraph remembers the last explicit material and property
+        if f.materials:
+            m = f.materials[-1]
+            ctx.material = self._material(m, materials, base)
+        if f.properties:
+            p = f.properties[-1]
+            ctx.property_id, ctx.property_raw = p.property_id, p.raw
+
+    @staticmethod
+    def _split_respective_lists(text: str, mains: list, mentions: list) -> list:
+        """"A and B are 39 K and 18 K, respectively": a list value splits into one value per material."""
+        if not RESPECTIVELY.search(text):
+            return mains
+        from dataclasses import replace
+
+        out = []
+        for q in mains:
+            before = [m for m in mentions if m.end <= q.start]
+            numbers = [m for m in NUMBER.finditer(q.raw)]
+            n = len(q.values)
+            if q.kind != "list" or n < 2 or len(before) < n or len(numbers) != n:
+                out.append(q)
+                continue
+            for v, num in zip(q.values, numbers, strict=True):
+                start, end = q.start + num.start(), q.start + num.end()
+                out.append(replace(q, start=start, end=end, raw=text[start:end], kind="value", values=(v,)))
+        return out
+
+    @staticmethod
+    def _respectively(text: str, mains: list, mentions: list) -> dict:
+        """"A and B show Tc of 17 K and 37 K, respectively": the n materials before the values pair with them in order."""
+        if len(mains) < 2 or not RESPECTIVELY.search(text):
+            return {}
+        before = [m for m in mentions if m.end <= mains[0].start]
+        if len(before) < len(mains):
+            return {}
+        return dict(zip(mains, before[-len(mains) :], strict=True))
+
+    @staticmethod
+    def _keyword_conditions(text: str, base: int, conds: list) -> list[Condition]:
+        """Conditions named without a number: "at room temperature", "under ambient pressure"."""
+        out = []
+        for raw, cond_id in ROOM_CONDITIONS:
+            for m in re.finditer(raw, text, re.IGNORECASE):
+                span = CharSpan(start=base + m.start(), end=base + m.end())
+                if not any(c.start <= m.start() < c.end for c in conds):
+                    out.append(Condition(raw=m.group(0), property_id=cond_id, span=span))
+        return out
+
+    def _split_conditions(self, text: str, f: Found):
+        from schemas.vocab import condition_for_unit, resolve_mention
+
+        mains, conds = [], []
+        for q in f.quantities:
+            before = text[max(0, q.start - COND_WINDOW) : q.start]
+            cond_id = condition_for_unit(q.unit) if q.unit else None
+            if cond_id and CONDITION_CUE.search(before) and not self._claimed(q, f.properties, text):
+                conds.append(q)
+            else:
+                mains.append(q)
+        if not mains and conds and f.properties:
+            # "Tc reaches 39 K at ambient pressure", "superconducts below 12 K": the property claims one of them
+            for q in conds:
+                if any(resolve_mention(p, q.unit, text) for p in f.properties):
+                    mains, conds = [q], [c for c in conds if c is not q]
+                    break
+        return mains, conds
+
+    @staticmethod
+    def _claimed(q, mentions, text: str) -> bool:
+        """A property named right before the number claims it, cue or not: "Tc of 39 K", "superconductivity at 30 K"."""
+        from schemas.vocab import resolve_mention
+
+        for p in mentions:
+            if p.end <= q.start and q.start - p.end <= CLAIM_WINDOW and resolve_mention(p, q.unit, text):
+                between = text[p.end : q.start]
+                if not re.search(r"[;,(]|\b(?:and|while|whereas|but)\b", between):
+                    return True
+        return False
+
+    @staticmethod
+    def _fits(property_id: str, q) -> bool:
+        from schemas.vocab import unit_fits_property
+
+        return unit_fits_property(q.unit, property_id)
+
+    def _property_for(self, q, mentions, ctx: Context, text: str = "", base: int = 0):
+        from schemas.vocab import resolve_mention
+
+        best, best_d = None, None
+        for p in mentions:
+            pid = resolve_mention(p, q.unit, text)
+            if pid is None:
+                continue
+            d = q.start - p.end if p.end <= q.start else (p.start - q.end) + 25
+            if d < -5:
+                continue
+            if best_d is None or d < best_d:
+                best, best_d = (p, pid), d
+        if best is not None:
+            p, pid = best
+            return (p.raw, pid, CharSpan(start=base + p.start, end=base + p.end)), None
+        if ctx.property_id and self._fits(ctx.property_id, q):
+            return (ctx.property_raw or "", ctx.property_id, None), "property_from_context"
+        return None, "no_property"
+
+    def _material_for(self, q, mentions, ctx: Context, materials, base: int):
+        before = [m for m in mentions if m.end <= q.start]
+        after = [m for m in mentions if m.start >= q.end]
+        if before:
+            return self._material(before[-1], materials, base), None
+        if after:
+            return self._material(after[0], materials, base), None
+        if ctx.material is not None:
+            return ctx.material.model_copy(update={"span": None}), "material_from_context"
+        return None, "no_material"
+
+    @staticmethod
+    def _material(m, materials, base: int) -> Material:
+        formula, reduced, name = m.formula, m.reduced_formula, m.name
+        resolved = materials.resolve(m.raw)
+        if resolved is not None:
+            formula = formula or resolved.formula
+            reduced = reduced or resolved.reduced_formula
+            name = name or resolved.name
+        return Material(
+            raw=m.raw, formula=formula, reduced_formula=reduced, name=name, span=CharSpan(start=base + m.start, end=base + m.end)
+        )
+
+    @staticmethod
+    def _condition(q, text: str, base: int) -> Condition:
+        from extractors.quantities import to_quantity
+        from schemas.vocab import condition_for_unit
+
+        span = CharSpan(start=base + q.start, end=base + q.end)
+        return Condition(raw=q.raw, property_id=condition_for_unit(q.unit), quantity=to_quantity(q).model_copy(update={"span": span}), span=span)

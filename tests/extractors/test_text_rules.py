@@ -1,0 +1,113 @@
+"""The rule-based text extractor on real-shaped sentences: values, units, properties, materials, conditions."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract import extract_texts, text_document
+from pipeline.normalize import normalize_records
+
+CASES = [
+    # sentence, (material raw, property id, value, canonical unit, canonical value), condition ids
+    ("The band gap of anatase TiO2 is 3.2 eV at room temperature.", ("anatase TiO2", "band_gap", 3.2, "eV", 3.2), {"temperature"}),
+    ("MgB2 shows a Tc of 39 K under a pressure of 1.5 GPa.", ("MgB2", "critical_temperature", 39.0, "K", 39.0), {"pressure"}),
+    (
+        "Lithium iron phosphate (LFP) delivers a specific capacity of 160 mAh g−1 at 0.1 A g−1.",
+        ("LFP", "specific_capacity", 160.0, "mA*h/g", 160.0),
+        {"current_density"},
+    ),
+    ("The thermal conductivity of Bi2Te3 is 1.5 W m−1 K−1 at 300 K.", ("Bi2Te3", "thermal_conductivity", 1.5, None, 1.5), {"temperature"}),
+]
+
+
+@pytest.mark.parametrize("sentence,expected,conds", CASES, ids=[c[0][:30] for c in CASES])
+def test_sentence_to_record(sentence, expected, conds):
+    recs = normalize_records(extract_texts([("d", sentence)]))
+    mat, prop, value, unit, canonical = expected
+    hits = [r for r in recs if r.property.id == prop]
+    assert len(hits) == 1, [(r.property.id, r.quantity.raw) for r in recs]
+    r = hits[0]
+    assert r.material is not None and r.material.raw == mat
+    assert r.quantity.values[0] == pytest.approx(value)
+    assert r.quantity.values_canonical[0] == pytest.approx(canonical)
+    if unit:
+        assert r.quantity.unit == unit
+    assert {c.property_id for c in r.conditions} >= conds
+    # spans index the input text exactly
+    q = r.quantity.span
+    assert sentence[q.start : q.end] == r.quantity.raw
+    m = r.material.span
+    assert sentence[m.start : m.end] == r.material.raw
+    if mat == "LFP":  # the acronym resolves to the document's own definition
+        assert r.material.formula == "LiFePO4"
+    assert r.extractor == "text_rules" and r.extractor_version and r.evidence.source_id == "d"
+
+
+def test_celsius_converts_and_formula_normalizes():
+    (r,) = [
+        r
+        for r in normalize_records(extract_texts([("d", "The melting point of LiFePO4 is 300 °C.")]))
+        if r.property.id == "melting_point"
+    ]
+    assert r.quantity.values_canonical[0] == pytest.approx(573.15)
+    assert r.material.formula == "LiFePO4" and r.material.reduced_formula == "LiFePO4"
+
+
+def test_respectively_pairs_materials_with_values():
+    s = "The Tc of MgB2 and Nb3Sn are 39 K and 18 K, respectively."
+    recs = [r for r in extract_texts([("d", s)]) if r.property.id == "critical_temperature"]
+    pairs = {(r.material.raw, r.quantity.values[0]) for r in recs}
+    assert pairs == {("MgB2", 39.0), ("Nb3Sn", 18.0)}
+
+
+def test_material_from_paragraph_context_is_flagged():
+    s = "We grew YBa2Cu3O7 films by PLD. Their critical current density is 3 MA cm−2 at 77 K."
+    (r,) = [r for r in extract_texts([("d", s)]) if r.property.id == "critical_current_density"]
+    assert r.material.raw == "YBa2Cu3O7" and "material_from_context" in r.flags
+    assert r.method  # PLD is a method
+
+
+def test_unit_that_does_not_fit_the_property_is_flagged_not_converted():
+    from schemas import CharSpan, Evidence, PropertyRef, Quantity, Record
+
+    rec = Record(
+        record_id="x",
+        paper_id="p",
+        property=PropertyRef(raw="band gap", id="band_gap"),
+        quantity=Quantity(raw="3.2 K", values=[3.2], unit_raw="K", unit="K", span=CharSpan(start=0, end=5)),
+        evidence=Evidence(source_id="d"),
+        extractor="test",
+        extractor_version="1",
+    )
+    (n,) = normalize_records([rec])
+    assert "unit_dimension_mismatch" in n.flags and n.quantity.values_canonical == []
+
+
+def test_references_are_skipped():
+    from schemas import Block, BlockKind
+
+    doc = text_document("d", "The band gap of ZnO is 3.3 eV.")
+    doc.blocks.append(Block(id="r0", kind=BlockKind.reference, text="[1] A. Smith, ZnO band gap 3.4 eV, Phys. Rev. B 1 (2000) 1."))
+    from extractors.text_rules import TextRulesExtractor
+
+    recs = list(TextRulesExtractor().extract(doc))
+    assert recs and all(r.evidence.source_id == "d" for r in recs)
+
+
+def test_record_ids_are_stable():
+    s = "The band gap of ZnO is 3.3 eV."
+    a = [r.record_id for r in extract_texts([("d", s)])]
+    b = [r.record_id for r in extract_texts([("d", s)])]
+    assert a == b and len(set(a)) == len(a)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", " ", "\x00\x01\x02 garbage \ufffd", "ﬁ​ ５ ｅＶ  3.2 eV", "1" * 20000, "− " * 5000, "x" * 100000],
+    ids=["empty", "space", "binary", "unicode", "digits", "minus", "letters"],
+)
+def test_bad_text_does_not_crash(text):
+    recs = extract_texts([("d", text)])
+    for r in recs:
+        if r.quantity.span:
+            assert text[r.quantity.span.start : r.quantity.span.end] == r.quantity.raw
