@@ -43,6 +43,15 @@ CONDITION_CUE = re.compile(
 COND_WINDOW = 40
 CLAIM_WINDOW = 30
 NUMBER = re.compile(r"[−-]?\d+(?:[.,]\d+)?(?:\s*[×x]\s*10\s*[−-]?\d+)?")
+# "<property> of [the|pure|un-doped ...] NOUN PHRASE is|was|were|are|of about ..." (the material named in prose)
+OF_PHRASE = re.compile(
+    r"\b(?:gap|energy|temperature|Tc|T\s?c|conductivity|capacity|modulus|constant|mobility|density|coefficient|"
+    r"strength|hardness|resistivity|efficiency)\s+(?:energy\s+)?of\s+(?:the\s+|an?\s+)?"
+    r"(?P<np>(?:[\w\-–()/,.]+\s+){0,5}?[\w\-–()/]+?)"
+    r"\s+(?:is|was|were|are|has|have|had|lies|lie|reaches|reached|amounts|becomes|decreases|increases|"
+    r"shifts|found|estimated|calculated|determined|measured|obtained)\b"
+)
+NOT_MATERIAL = {"the sample", "the samples", "the film", "the films", "this", "it", "them", "these", "those", "the material"}
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 ROOM_CONDITIONS = [
     (r"\b(?:at|near)\s+room\s+temperature\b|\bRT\b(?=[\s,.;)])", "temperature"),
@@ -114,6 +123,10 @@ class TextRulesExtractor:
                 mat, mat_flag = self._material(paired[q], materials, base), None
             else:
                 mat, mat_flag = self._material_for(q, f.materials, ctx, materials, base)
+            if mat_flag in ("no_material", "material_from_context") and prop is not None:
+                named = self._material_of_phrase(text, q, base)
+                if named is not None:
+                    mat, mat_flag = named, "material_from_phrase"
             quantity = to_quantity(q).model_copy(update={"span": CharSpan(start=base + q.start, end=base + q.end)})
             conditions = [self._condition(c, text, base) for c in conds] + keyword_conditions
             flags = [fl for fl in (prop_flag, mat_flag) if fl]
@@ -140,6 +153,22 @@ class TextRulesExtractor:
         if f.properties:
             p = f.properties[-1]
             ctx.property_id, ctx.property_raw = p.property_id, p.raw
+
+    @staticmethod
+    def _material_of_phrase(text: str, q, base: int) -> Material | None:
+        """"The band gap of pure Pyr drug is 4.72 eV": the noun phrase after "<property> of" names the material,
+        even when it is not a formula or a known name."""
+        head = text[: q.start]
+        m = None
+        for m in OF_PHRASE.finditer(head):
+            pass
+        if m is None:
+            return None
+        raw = m.group("np").strip(" ,")
+        if not raw or len(raw) > 60 or raw.lower() in NOT_MATERIAL:
+            return None
+        start = m.start("np")
+        return Material(raw=raw, name=raw, span=CharSpan(start=base + start, end=base + start + len(raw)))
 
     @staticmethod
     def _split_respective_lists(text: str, mains: list, mentions: list) -> list:

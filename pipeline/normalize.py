@@ -16,6 +16,11 @@ from pipeline.workdir import WorkDir
 from schemas import Record
 
 
+def _sig(v: float) -> float:
+    """Drop binary conversion noise (20 um -> 19999.999999999996 nm): 12 significant digits."""
+    return float(f"{v:.12g}")
+
+
 def normalize_record(rec: Record) -> Record:
     from schemas.units import UnitMismatch, convert, parse_unit
     from schemas.vocab import load_vocabulary
@@ -39,10 +44,10 @@ def normalize_record(rec: Record) -> Record:
             flags.append("unit_unknown")
         else:
             try:
-                q.values_canonical = convert(list(q.values), raw_unit, target)
+                q.values_canonical = [_sig(v) for v in convert(list(q.values), raw_unit, target)]
                 if q.uncertainty is not None:
                     zero = convert([0.0], raw_unit, target)[0]
-                    q.uncertainty_canonical = abs(convert([q.uncertainty], raw_unit, target)[0] - zero)
+                    q.uncertainty_canonical = _sig(abs(convert([q.uncertainty], raw_unit, target)[0] - zero))
                 q.unit = target
             except UnitMismatch:
                 flags.append("unit_dimension_mismatch")

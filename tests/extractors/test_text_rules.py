@@ -111,3 +111,9 @@ def test_bad_text_does_not_crash(text):
     for r in recs:
         if r.quantity.span:
             assert text[r.quantity.span.start : r.quantity.span.end] == r.quantity.raw
+
+
+def test_converted_values_carry_no_float_noise():
+    recs = normalize_records(extract_texts([("d", "The average grain size of Nb3Sn is 20 μm.")]))
+    (r,) = [r for r in recs if r.property.id == "grain_size"]
+    assert r.quantity.values_canonical == [20000.0] and r.quantity.unit == "nm"
