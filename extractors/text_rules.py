@@ -158,12 +158,10 @@ class TextRulesExtractor:
     def _material_of_phrase(text: str, q, base: int) -> Material | None:
         """"The band gap of pure Pyr drug is 4.72 eV": the noun phrase after "<property> of" names the material,
         even when it is not a formula or a known name."""
-        head = text[: q.start]
-        m = None
-        for m in OF_PHRASE.finditer(head):
-            pass
-        if m is None:
+        matches = list(OF_PHRASE.finditer(text[: q.start]))
+        if not matches:
             return None
+        m = matches[-1]
         raw = m.group("np").strip(" ,")
         if not raw or len(raw) > 60 or raw.lower() in NOT_MATERIAL:
             return None
