@@ -52,6 +52,7 @@ OF_PHRASE = re.compile(
     r"shifts|found|estimated|calculated|determined|measured|obtained)\b"
 )
 NOT_MATERIAL = {"the sample", "the samples", "the film", "the films", "this", "it", "them", "these", "those", "the material"}
+FOR_MATERIAL = re.compile(r"\s*\)?,?\s*(?:for|in|of|on)\s+(?:the\s+|a\s+|an\s+)?(?:[\w\-]+\s+){0,2}$", re.IGNORECASE)
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 ROOM_CONDITIONS = [
     (r"\b(?:at|near)\s+room\s+temperature\b|\bRT\b(?=[\s,.;)])", "temperature"),
@@ -122,7 +123,7 @@ class TextRulesExtractor:
             if q in paired:
                 mat, mat_flag = self._material(paired[q], materials, base), None
             else:
-                mat, mat_flag = self._material_for(q, f.materials, ctx, materials, base)
+                mat, mat_flag = self._material_for(q, f.materials, ctx, materials, base, text)
             if mat_flag in ("no_material", "material_from_context") and prop is not None:
                 named = self._material_of_phrase(text, q, base)
                 if named is not None:
@@ -266,9 +267,12 @@ class TextRulesExtractor:
             return (ctx.property_raw or "", ctx.property_id, None), "property_from_context"
         return None, "no_property"
 
-    def _material_for(self, q, mentions, ctx: Context, materials, base: int):
+    def _material_for(self, q, mentions, ctx: Context, materials, base: int, text: str = ""):
         before = [m for m in mentions if m.end <= q.start]
         after = [m for m in mentions if m.start >= q.end]
+        # "Tc of 51 K for NdOFeAs", "increases Tc up to 1 K in CeRhIrIn5": the material the value is stated for
+        if after and FOR_MATERIAL.match(text[q.end : after[0].start]):
+            return self._material(after[0], materials, base), None
         if before:
             return self._material(before[-1], materials, base), None
         if after:

@@ -117,3 +117,9 @@ def test_converted_values_carry_no_float_noise():
     recs = normalize_records(extract_texts([("d", "The average grain size of Nb3Sn is 20 μm.")]))
     (r,) = [r for r in recs if r.property.id == "grain_size"]
     assert r.quantity.values_canonical == [20000.0] and r.quantity.unit == "nm"
+
+
+def test_value_stated_for_a_following_material():
+    s = "Oxygen vacancies raise the maximum Tc of 51 K for NdFeAsO compared with LaFeAsO."
+    (r,) = [r for r in extract_texts([("d", s)]) if r.property.id == "critical_temperature"]
+    assert r.material.raw == "NdFeAsO"
