@@ -564,30 +564,24 @@ def load_vocabulary(path: Path | str | None = None) -> Vocabulary:
 # ----------------------------------------------------------------------------------------------- lookup
 
 
+def _mentions(section: str, cls, text: str, vocab: Vocabulary | None):
+    """Hits of one section's matcher as mention objects; an ambiguous term is resolved from the cues around it."""
+    v = vocab or load_vocabulary()
+    out = []
+    for h in v.matcher(section).find(text):
+        best = _pick(v, section, h.ids, None, _window(text, h) if len(h.ids) > 1 else "")
+        out.append(cls(h.start, h.end, h.raw, best, h.via, _alts(h.ids)))
+    return out
+
+
 def find_property_mentions(text: str, vocab: Vocabulary | None = None) -> list[PropertyMention]:
     """Property names, synonyms and symbols in `text`; ambiguous ones resolved from the text's cues (best guess)."""
-    v = vocab or load_vocabulary()
-    hits = v.matcher("properties").find(text)
-    return [
-        PropertyMention(
-            h.start, h.end, h.raw, _pick(v, "properties", h.ids, None, _window(text, h) if len(h.ids) > 1 else ""), h.via,
-            _alts(h.ids),
-        )
-        for h in hits
-    ]
+    return _mentions("properties", PropertyMention, text, vocab)
 
 
 def find_condition_keywords(text: str, vocab: Vocabulary | None = None) -> list[ConditionMention]:
     """Condition keywords and symbols (temperature, "T =", pressure, field, C-rate, atmosphere...) in `text`."""
-    v = vocab or load_vocabulary()
-    hits = v.matcher("conditions").find(text)
-    return [
-        ConditionMention(
-            h.start, h.end, h.raw, _pick(v, "conditions", h.ids, None, _window(text, h) if len(h.ids) > 1 else ""), h.via,
-            _alts(h.ids),
-        )
-        for h in hits
-    ]
+    return _mentions("conditions", ConditionMention, text, vocab)
 
 
 def find_method_mentions(text: str, vocab: Vocabulary | None = None) -> list[MethodMention]:

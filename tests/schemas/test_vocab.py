@@ -9,6 +9,7 @@ import json
 import os
 import re
 from collections import Counter
+from typing import get_args
 
 import pint
 import pytest
@@ -16,6 +17,7 @@ import yaml
 
 from schemas.vocab import (
     VOCAB_PATH,
+    Category,
     VocabularyError,
     disambiguate,
     find_condition_keywords,
@@ -27,19 +29,7 @@ from schemas.vocab import (
 from tests.conftest import shared_data
 
 V = load_vocabulary()
-CATEGORIES = {
-    "electronic",
-    "optical",
-    "thermal",
-    "superconducting",
-    "magnetic",
-    "mechanical",
-    "electrochemical",
-    "structural",
-    "catalytic",
-    "photovoltaic",
-    "polymer",
-}
+CATEGORIES = set(get_args(Category))
 UREG = pint.UnitRegistry()  # only to read dimension strings like "[energy]"
 
 try:  # the project's registry when schemas/units.py is there (guard lives in the test only)
