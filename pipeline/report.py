@@ -65,6 +65,14 @@ def print_status(console: Console, cfg: Config, max_failures: int = 10) -> None:
         t.add_row(name, str(len(done)), str(len(failed)), str(len(pending)))
         prev = done
     console.print(t)
+    done = sorted(wd.done_ids("normalize"))
+    if done:
+        n = linked = 0
+        for pid in done:
+            for r in wd.read_records("normalize", pid):
+                n += 1
+                linked += bool(r.property.id and r.material is not None)
+        console.print(f"records: {n} in {len(done)} papers ({linked} with both property and material)")
     fails = wd.failures()
     if fails:
         console.print(f"[bold]failures[/bold] ({len(fails)}):")
