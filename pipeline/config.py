@@ -100,7 +100,9 @@ class ParseConfig(Section):
 
 
 class ExtractConfig(Section):
-    extractors: list[str] = Field(default_factory=lambda: ["text_rules"], description="extractors run by `extract`")
+    extractors: list[str] = Field(
+        default_factory=lambda: ["text_rules", "tables"], description="extractors run by `extract` (text_rules, tables, cde)"
+    )
 
 
 class EvalConfig(Section):

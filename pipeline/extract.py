@@ -28,6 +28,10 @@ def build_extractors(names: list[str]) -> list:
             from extractors.text_rules import TextRulesExtractor
 
             out.append(TextRulesExtractor())
+        elif name == "tables":
+            from extractors.tables import TableExtractor
+
+            out.append(TableExtractor())
         elif name == "cde":
             from pipeline.cde import CdeExtractor
 
@@ -35,7 +39,7 @@ def build_extractors(names: list[str]) -> list:
             ex.start()  # a missing .venv-cde or missing CDE models is a config error: abort now, not per paper
             out.append(ex)
         else:
-            raise ConfigError(f"unknown extractor {name!r} (known: text_rules, cde)")
+            raise ConfigError(f"unknown extractor {name!r} (known: text_rules, tables, cde)")
     return out
 
 

@@ -37,15 +37,24 @@ def test_stages_write_schema_checked_records_with_provenance(records_work):
     assert len(recs) >= 5
     doc = wd.load_parsed(pid)
     blocks = {b.id: b for b in doc.blocks}
+    tables = {t.id: t for t in doc.tables}
+    from_tables = [r for r in recs if r.extractor == "tables"]
+    assert from_tables, "Table 1 of the paper gives records"
+    for r in from_tables:
+        table = tables[r.evidence.source_id.split(":")[0]]
+        (p,) = r.evidence.prov
+        assert p.page == table.page and table.bbox.x0 - 1 <= p.bbox.x0 and p.bbox.x1 <= table.bbox.x1 + 1
     for r in recs:
+        if r.extractor != "text_rules":
+            continue
         block = blocks[r.evidence.source_id]
         assert block.kind.value != "reference"
         q = r.quantity.span
         assert block.text[q.start : q.end] == r.quantity.raw  # char span into the block text
         assert r.evidence.prov and all(p.page >= 1 and p.bbox is not None for p in r.evidence.prov)
-        assert r.extractor == "text_rules" and r.extractor_version
+        assert r.extractor_version
     # the paper's headline numbers: capacities in mAh/g, converted to the canonical unit
-    caps = [r for r in recs if r.property.id == "specific_capacity" and r.quantity.values_canonical]
+    caps = [r for r in recs if r.property.id == "specific_capacity" and r.quantity.values_canonical and r.extractor == "text_rules"]
     assert caps and all(r.quantity.unit == "mA*h/g" for r in caps)
     assert any(1000 <= v <= 1400 for r in caps for v in r.quantity.values_canonical)
 
