@@ -64,7 +64,49 @@ def normalize_record(rec: Record) -> Record:
 
 
 def normalize_records(records: list[Record]) -> list[Record]:
-    return [normalize_record(r) for r in records]
+    return link_same_facts([normalize_record(r) for r in records])
+
+
+REL_TOL = 0.01  # values within 1 % (or within the stated uncertainty) state the same fact
+
+
+def _material_key(rec: Record) -> str | None:
+    m = rec.material
+    if m is None:
+        return None
+    key = m.reduced_formula or m.formula or m.name or m.raw
+    return "".join(key.split()).lower() if key else None
+
+
+def _same_value(a: Record, b: Record) -> bool:
+    va, vb = a.quantity.values_canonical, b.quantity.values_canonical
+    if not va or len(va) != len(vb) or a.quantity.unit != b.quantity.unit:
+        return False
+    tol = max(a.quantity.uncertainty_canonical or 0.0, b.quantity.uncertainty_canonical or 0.0)
+    return all(abs(x - y) <= max(tol, REL_TOL * max(abs(x), abs(y))) for x, y in zip(va, vb, strict=True))
+
+
+def link_same_facts(records: list[Record]) -> list[Record]:
+    """Records of one paper from different extractors (text, tables, ...) that state the same fact — same material,
+    property and value within tolerance — get `same_fact:<other record id>` and `corroborated_by:<extractor>` flags,
+    which the score stage reads as agreement between independent extractors."""
+    groups: dict[tuple, list[int]] = {}
+    for i, r in enumerate(records):
+        key = (_material_key(r), r.property.id)
+        if key[0] and key[1]:
+            groups.setdefault(key, []).append(i)
+    extra: dict[int, set[str]] = {}
+    for idx in groups.values():
+        for a in idx:
+            for b in idx:
+                ra, rb = records[a], records[b]
+                if ra.extractor != rb.extractor and _same_value(ra, rb):
+                    extra.setdefault(a, set()).update({f"same_fact:{rb.record_id}", f"corroborated_by:{rb.extractor}"})
+    if not extra:
+        return records
+    return [
+        r.model_copy(update={"flags": sorted(set(r.flags) | extra[i])}) if i in extra else r for i, r in enumerate(records)
+    ]
 
 
 class NormalizeStage(Stage):

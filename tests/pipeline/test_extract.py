@@ -97,3 +97,28 @@ def test_raw_text_bad_line_names_file_and_line(tmp_path):
     inp.write_text('{"id": "a", "text": "x"}\nnot json\n')
     r = subprocess.run([sys.executable, "-m", "pipeline.cli", "extract", "--text", str(inp), "--out", str(tmp_path / "o.jsonl")], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "bad.jsonl:2" in r.stdout
+
+
+def test_text_and_table_records_of_the_same_fact_are_linked():
+    from pipeline.extract import build_extractors, extract_document, text_document
+    from schemas import Cell, Table
+
+    doc = text_document("p1", "The critical temperature of MgB2 is 39 K.")
+    cells = [
+        Cell(row=0, col=0, text="Material", is_header=True),
+        Cell(row=0, col=1, text="Tc (K)", is_header=True),
+        Cell(row=1, col=0, text="MgB2"),
+        Cell(row=1, col=1, text="39.1"),
+        Cell(row=2, col=0, text="Nb3Sn"),
+        Cell(row=2, col=1, text="18"),
+    ]
+    doc.tables.append(Table(id="t0", n_rows=3, n_cols=2, header_rows=1, cells=cells, source="jats", caption="Table 1."))
+    from pipeline.normalize import normalize_records
+
+    recs = normalize_records(extract_document(doc, build_extractors(["text_rules", "tables"])))
+    text = next(r for r in recs if r.extractor == "text_rules" and r.property.id == "critical_temperature")
+    table = next(r for r in recs if r.extractor == "tables" and r.material and r.material.raw == "MgB2")
+    other = next(r for r in recs if r.extractor == "tables" and r.material and r.material.raw == "Nb3Sn")
+    assert f"same_fact:{table.record_id}" in text.flags and "corroborated_by:tables" in text.flags
+    assert f"same_fact:{text.record_id}" in table.flags
+    assert not any(f.startswith("same_fact") for f in other.flags)
