@@ -40,11 +40,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError) and e.errno is not None and str(path) not in str(e):
+            # "[Errno 28] No space left on device" alone does not say which file; keep errno and type
+            raise type(e)(e.errno, f"cannot write {path}: {e.strerror or e}") from e
         raise
 
 

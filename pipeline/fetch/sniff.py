@@ -22,6 +22,13 @@ def is_pdf(data: bytes) -> bool:
     return _head(data).startswith(b"%PDF-")
 
 
+def pdf_looks_complete(data: bytes) -> bool:
+    """A whole PDF ends with an %%EOF marker (tools may add a little trailing junk: look in the last 2 KB).
+
+    Used on downloads, where a server that announces a wrong Content-Length hands over a cut-off file."""
+    return b"%%EOF" in data[-2048:]
+
+
 def looks_like_html(data: bytes) -> bool:
     low = _head(data).lower()
     return low.startswith(_HTML_STARTS) or b"<html" in low

@@ -29,7 +29,7 @@ from pathlib import Path
 from pipeline.errors import BadInputError, FetchError, PaperError, TooLargeError
 from pipeline.fetch.apis import ARXIV_LICENCE, arxiv_search, arxiv_search_query, openalex_lookup, unpaywall_lookup
 from pipeline.fetch.http import ACCEPT_PDF, HttpClient
-from pipeline.fetch.sniff import is_pdf, looks_like_html, pdf_problem, xml_kind
+from pipeline.fetch.sniff import is_pdf, looks_like_html, pdf_looks_complete, pdf_problem, xml_kind
 from pipeline.fetch.sources import (
     Source,
     arxiv_sources,
@@ -212,9 +212,14 @@ class FetchStage(Stage):
     def _download_pdf(self, item: str, url: str) -> bytes:
         self._last_url[item] = url
         got = self._http().get(url, accept=ACCEPT_PDF)
-        if is_pdf(got.body):
-            return got.body
         where = url if got.url == url else f"{url} (redirected to {got.url})"
+        if is_pdf(got.body):
+            if not pdf_looks_complete(got.body):
+                raise FetchError(
+                    f"{where}: incomplete PDF ({len(got.body)} bytes, no %%EOF at the end): cut off in transit "
+                    "or the server announced a wrong Content-Length; not stored"
+                )
+            return got.body
         if looks_like_html(got.body) or "html" in got.content_type.lower():
             raise FetchError(f"{where}: got HTML instead of a PDF (paywall or landing page?)")
         raise FetchError(f"{where}: {pdf_problem(got.body)}")

@@ -241,6 +241,7 @@ class _Parser:
         readable = 0
         for i in range(self.doc.page_count):
             page_no = i + 1
+            pymupdf.TOOLS.reset_mupdf_warnings()
             try:
                 page = self.doc.load_page(i)
                 rect = page.rect
@@ -253,6 +254,9 @@ class _Parser:
                 self.texts.append(PageText(frags=[], vectors=[], images=[], n_chars=0))
                 continue
             readable += 1
+            trouble = _mupdf_trouble()
+            if trouble:  # MuPDF skipped part of the page (broken or too deeply nested objects): say so
+                self.warnings.append(f"page {page_no}: MuPDF could not read all of it ({trouble}); content may miss")
             model = Page(number=page_no, width=round(w, 2), height=round(h, 2), rotation=rotation,
                          has_text_layer=pt.n_chars >= cfg.ocr_min_chars)
             few = pt.n_chars < cfg.ocr_min_chars
@@ -269,6 +273,8 @@ class _Parser:
             self.texts.append(pt)
         if not readable:
             raise BadInputError(f"{self.path}: damaged PDF: no page could be read")
+        if not any(t.n_chars or t.frags for t in self.texts):
+            self.warnings.append("no text found on any page (blank, image-only without OCR, or unreadable content)")
 
     def _ocr(self, page: pymupdf.Page, page_no: int, pt: PageText, model: Page) -> None:
         from pipeline.parse.ocr import ocr_page
@@ -833,6 +839,14 @@ def _entries(refs: list[_Block]) -> list[_Block]:
 def _hanging(rows, lefts) -> bool:
     at_left = sum(1 for r, leaf in rows if r.x0 - lefts[leaf] < 2)
     return 0 < at_left < 0.7 * len(rows)
+
+
+def _mupdf_trouble() -> str | None:
+    """The first error MuPDF reported since the last reset (it logs and goes on instead of raising)."""
+    for line in pymupdf.TOOLS.mupdf_warnings().splitlines():
+        if "error" in line or "cannot" in line:
+            return line.strip()
+    return None
 
 
 def _page_uris(doc: pymupdf.Document) -> list[str]:
