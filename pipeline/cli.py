@@ -202,11 +202,42 @@ def _print_eval(result) -> None:
             st, ov = sc.get("levels", {}).get("strict", {}), sc.get("levels", {}).get("overlap", {})
             f = lambda d, k: f"{d[k]:.3f}" if isinstance(d.get(k), (int, float)) else "-"  # noqa: E731
             t.add_row(cname, task, f(st, "p"), f(st, "r"), f(st, "f1"), f(ov, "p"), f(ov, "r"), f(ov, "f1"))
-    console.print(t)
+    if t.row_count:
+        console.print(t)
+    _print_table_corpora(result.scores)
     for g in result.scores.get("goals", []):
+        if g["met"] is None:  # its corpus was not run
+            continue
         mark = "[green]met[/green]" if g["met"] else "[red]not met[/red]"
         console.print(f"goal {g['goal']}: F1 {g['f1'] if g['f1'] is not None else '-'} {mark}")
     console.print(f"report: {result.report}")
+
+
+def _print_table_corpora(scores: dict) -> None:
+    """PDF-table corpora (table_gold): overall and per-table P/R/F1, strict and value+unit."""
+    for cname, entry in scores.get("corpora", {}).items():
+        tab = entry.get("tables")
+        if not tab:
+            continue
+        t = RichTable(title=f"{cname}: PDF tables, strict / value+unit (v+u)", title_justify="left")
+        for col in ("table", "gold", "pred", "P", "R", "F1", "P v+u", "R v+u", "F1 v+u"):
+            t.add_column(col, justify="left" if col == "table" else "right")
+        rows = [("all", tab), *tab["per_table"].items()]
+        for name, v in rows:
+            if "levels" not in v:
+                t.add_row(name, str(v["gold"]), "-", *["-"] * 6)
+                continue
+            st, vu = v["levels"]["strict"], v["levels"]["value_unit"]
+            t.add_row(
+                name,
+                str(v["gold"]),
+                str(v["pred"]),
+                *(f"{d[k]:.3f}" for d in (st, vu) for k in ("p", "r", "f1")),
+            )
+        console.print(t)
+        for k, v in tab["per_table"].items():
+            if "skipped" in v:
+                console.print(f"[yellow]skipped[/yellow] {k}: {v['skipped']}")
 
 
 @app.command()

@@ -6,9 +6,11 @@
 index that text (the `matlit extract --text` contract); saved output of that command replays through
 `predictions_extractor(load_predictions(path))`. Modules: corpora/ (one loader per corpus into gold.py's
 structure), metrics.py (matching rules), score.py (per-task scoring), report.py (report.md, plots, scores.json).
+The PDF-table corpus `table_gold` (gold in tests/fixtures/table_gold) is scored by tables.py: run_eval parses its
+PDFs and runs the table extractor (`table_extract_fn`) instead of `extract_fn`.
 """
 
-from pipeline.evaluate.corpora import CORPORA, load_corpus
+from pipeline.evaluate.corpora import ALL_CORPORA, CORPORA, TABLE_CORPORA, load_corpus
 from pipeline.evaluate.gold import Corpus, GoldDoc, GoldLink, Mention, Span, Task
 from pipeline.evaluate.metrics import DEFAULT_FILTERS, PRF, PropertyFilter
 from pipeline.evaluate.run import (
@@ -22,6 +24,7 @@ from pipeline.evaluate.run import (
 )
 
 __all__ = [
+    "ALL_CORPORA",
     "CORPORA",
     "DEFAULT_FILTERS",
     "DEFAULT_GOALS",
@@ -34,6 +37,7 @@ __all__ = [
     "Mention",
     "PropertyFilter",
     "Span",
+    "TABLE_CORPORA",
     "Task",
     "load_corpus",
     "load_predictions",

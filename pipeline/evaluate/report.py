@@ -117,6 +117,55 @@ def _attrs(t: dict) -> str:
     return "; ".join(out) or "–"
 
 
+def _prf(d: dict) -> str:
+    return f"{_pct(d['p'])} | {_pct(d['r'])} | **{_pct(d['f1'])}**"
+
+
+def _tables_section(scores: dict) -> list[str]:
+    """PDF-table corpora (entries with "tables"): overall, per table, error examples."""
+    out = []
+    for cname, c in scores["corpora"].items():
+        t = c.get("tables")
+        if not t:
+            continue
+        s, v = t["levels"]["strict"], t["levels"]["value_unit"]
+        out += [
+            "",
+            f"## PDF tables: {cname}",
+            "",
+            t["note"],
+            "",
+            "| table | gold | pred | P strict | R strict | F1 strict | P value+unit | R value+unit | F1 value+unit "
+            "| note |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+            f"| **all** | {t['gold']} | {t['pred']} | {_prf(s)} | {_prf(v)} | "
+            f"{t['records_outside_gold_tables']} records from tables not in the gold set |",
+        ]
+        for key, row in t["per_table"].items():
+            name = f"{key} ({row['label']})"
+            if "levels" not in row:
+                out.append(f"| {_cell(name)} | {row['gold']} | – | – | – | – | – | – | – | {_cell(row['skipped'])} |")
+                continue
+            rs, rv = row["levels"]["strict"], row["levels"]["value_unit"]
+            out.append(
+                f"| {_cell(name)} | {row['gold']} | {row['pred']} | {_prf(rs)} | {_prf(rv)} | {_cell(row['note'])} |"
+            )
+        errs = [
+            (k, r["errors"])
+            for k, r in t["per_table"].items()
+            if r.get("errors", {}).get("fn") or r.get("errors", {}).get("fp")
+        ]
+        if errs:
+            out += ["", f"### {cname}: error examples (value+unit level)", ""]
+        for key, e in errs:
+            out += [
+                f"- **{key}** missed: " + "; ".join(f"«{_cell(x)}»" for x in e["fn"]) if e["fn"] else f"- **{key}**"
+            ]
+            if e["fp"]:
+                out.append("  - unmatched predictions: " + "; ".join(f"«{_cell(x)}»" for x in e["fp"]))
+    return out
+
+
 def render(scores: dict, plots: list[Path]) -> str:
     lines = [
         "# matlit evaluation",
@@ -158,6 +207,7 @@ def render(scores: dict, plots: list[Path]) -> str:
             f"| {cname} | {tname} | {t['gold']} | {t['pred']} | {_pct(s['p'])} | {_pct(s['r'])} | **{_pct(s['f1'])}** "
             f"| {_pct(o['p'])} | {_pct(o['r'])} | **{_pct(o['f1'])}** | {goal} | {_attrs(t)} |"
         )
+    lines += _tables_section(scores)
     lines += ["", "## Dev goals", "", "| goal | F1 | status |", "|---|---|---|"]
     for g in scores.get("goals", []):
         status = "not run" if g["met"] is None else ("met" if g["met"] else "not met")

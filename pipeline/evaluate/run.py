@@ -9,9 +9,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from pipeline.evaluate.corpora import CORPORA, load_corpus
+from pipeline.evaluate.corpora import CORPORA, TABLE_CORPORA, data_dir, load_corpus
 from pipeline.evaluate.metrics import PropertyFilter
 from pipeline.evaluate.score import score_corpus
+from pipeline.evaluate.tables import TableExtractFn, score_table_corpus
 from pipeline.workdir import atomic_write_text
 from schemas import Record
 
@@ -94,6 +95,8 @@ def write_inputs(path: Path | str, corpora: list[str] | None = None, shared_dir=
     """The corpora's texts as `{"id", "text"}` lines, the input of `matlit extract --text`. Returns the count."""
     lines = []
     for name in corpora or CORPORA:
+        if name in TABLE_CORPORA:  # PDF-based: no text to hand over
+            continue
         for d in load_corpus(name, shared_dir, limit).docs:
             lines.append(json.dumps({"id": d.id, "text": d.text}, ensure_ascii=False) + "\n")
     atomic_write_text(Path(path), "".join(lines))
@@ -115,6 +118,24 @@ def _progress(enabled: bool):
     )
 
 
+def _run_tables(cname: str, shared_dir, limit, table_extract_fn, n_errors: int, bar) -> dict:
+    corpus = load_corpus(cname, shared_dir, limit)
+    entry: dict = {"docs": len(corpus.tables), "kind": corpus.kind, "stats": corpus.stats}
+    shared_data = data_dir(shared_dir)
+    step = bar.add_task(f"{cname}: parse + extract + score", total=len(corpus.tables))
+    t0 = time.perf_counter()
+    entry["tables"] = score_table_corpus(
+        corpus,
+        table_extract_fn,
+        shared_data if shared_data.is_dir() else None,
+        n_errors,
+        on_table=lambda: bar.advance(step),
+    )
+    entry["extract_seconds"] = round(time.perf_counter() - t0, 3)
+    bar.remove_task(step)
+    return entry
+
+
 def run_eval(
     extract_fn: ExtractFn,
     corpora: list[str] | None = None,
@@ -127,10 +148,13 @@ def run_eval(
     n_errors: int = 5,
     name: str | None = None,
     progress: bool = True,
+    table_extract_fn: TableExtractFn | None = None,
 ) -> EvalResult:
-    """Score `extract_fn` on the gold corpora (all by default; the first `limit` docs of each) into `out_dir`.
+    """Score `extract_fn` on the gold corpora (all text corpora by default; the first `limit` docs of each).
 
-    A corpus whose extraction raises is reported as failed and the others still run.
+    A corpus whose extraction raises is reported as failed and the others still run. A PDF-table corpus
+    (`table_gold`, only when named) is scored with `table_extract_fn` (default: parse + TableExtractor + normalize,
+    see tables.py) instead of `extract_fn`; its entry holds "tables" (overall and per-table scores), not "tasks".
     """
     from pipeline.evaluate.report import write_report
 
@@ -139,6 +163,10 @@ def run_eval(
     with _progress(progress) as bar:
         overall = bar.add_task("corpora", total=len(names))
         for cname in names:
+            if cname in TABLE_CORPORA:
+                results[cname] = _run_tables(cname, shared_dir, limit, table_extract_fn, n_errors, bar)
+                bar.advance(overall)
+                continue
             corpus = load_corpus(cname, shared_dir, limit)
             entry: dict = {"docs": len(corpus.docs), "tasks": {}, "stats": corpus.stats}
             results[cname] = entry

@@ -1,6 +1,8 @@
 """Gold corpus loaders: one module per corpus under shared/data/<name>/, all producing `gold.Corpus`.
 
 The data is read in place (never copied into the repo); see each folder's README.md for format and licence.
+`table_gold` is the exception: a PDF-table corpus whose gold lives in the repo (tests/fixtures/table_gold) and whose
+loader gives a `table_gold.TableCorpus` (scored by pipeline/evaluate/tables.py, not score.py).
 """
 
 from __future__ import annotations
@@ -8,11 +10,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.evaluate.corpora import bandgap_dong_cole, grobid_quantities, measeval, mulms, polyie, sofc_exp, supermat
+from pipeline.evaluate.corpora import (
+    bandgap_dong_cole,
+    grobid_quantities,
+    measeval,
+    mulms,
+    polyie,
+    sofc_exp,
+    supermat,
+    table_gold,
+)
 from pipeline.evaluate.gold import Corpus
 
 LOADERS = {m.NAME: m.load for m in (grobid_quantities, measeval, supermat, sofc_exp, bandgap_dong_cole, polyie, mulms)}
-CORPORA = list(LOADERS)
+CORPORA = list(LOADERS)  # text corpora: the default set of `matlit eval`
+TABLE_CORPORA = [table_gold.NAME]  # PDF-table corpora (in-repo gold, PDFs from data/papers or shared/data/open_pdfs)
+ALL_CORPORA = CORPORA + TABLE_CORPORA
 
 
 def data_dir(shared_dir: Path | str | None = None) -> Path:
@@ -25,8 +38,11 @@ def data_dir(shared_dir: Path | str | None = None) -> Path:
 
 
 def load_corpus(name: str, shared_dir: Path | str | None = None, limit: int | None = None) -> Corpus:
+    """A text corpus from shared/data/<name>; for `table_gold` a `TableCorpus` from the repo (shared not needed)."""
+    if name == table_gold.NAME:
+        return table_gold.load(table_gold.DATA_DIR).limited(limit)
     if name not in LOADERS:
-        raise ValueError(f"unknown corpus {name!r} (known: {', '.join(CORPORA)})")
+        raise ValueError(f"unknown corpus {name!r} (known: {', '.join(ALL_CORPORA)})")
     root = data_dir(shared_dir) / name
     if not root.is_dir():
         raise FileNotFoundError(f"gold corpus not found: {root}")
