@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stamp-setup
-EXTRAS ?= dev
+EXTRAS ?= dev,train,llm,cluster
 # extras that need torch: torch==2.13.0 (CPU wheel) goes in first, and stays pinned
 TORCH_EXTRAS := llm train
 CONSTRAINTS := .venv/constraints.txt
