@@ -81,6 +81,14 @@ class Stage(PipelineStep):
         """Read the item's input from disk, write its output atomically. Raise to fail this item only."""
         raise NotImplementedError
 
+    def prepare(self, wd: WorkDir) -> None:
+        """Corpus-level work before the per-item loop, run once in the launching process (e.g. cross-paper
+        consensus, dedup, shard assignment). Must be deterministic and idempotent: a re-run repeats it."""
+
+    def finalize(self, wd: WorkDir) -> None:
+        """Corpus-level work after every task finished, run once in the launching process (e.g. a manifest
+        written last). Not called when a task raised."""
+
     def source_of(self, wd: WorkDir, item: str) -> str | None:
         """The file or URL a person would look at when this item fails."""
         try:
@@ -256,6 +264,7 @@ def read_counts(logging_dir: Path) -> dict:
 def run_stage(stage: Stage, cfg: Config, console=None) -> StageSummary:
     wd = WorkDir(cfg.work_dir)
     remove_stale_temp_files(wd.root)
+    stage.prepare(wd)
     logging_dir = wd.logs_dir(stage.name, stage.run_id)
     executor = build_executor(cfg, [stage], logging_dir, stage.name)
     started = datetime.now(timezone.utc)
@@ -302,6 +311,7 @@ def run_stage(stage: Stage, cfg: Config, console=None) -> StageSummary:
             c = read_counts(logging_dir)
             progress.update(task_id, total=c["in"], completed=c["ok"] + c["skipped"] + c["failed"], ok=c["ok"], skipped=c["skipped"], failed=c["failed"])
             progress.stop()
+    stage.finalize(wd)
     c = read_counts(logging_dir)
     failures = [f.model_dump(mode="json") for f in wd.failures(stage.name) if f.at >= started]
     return StageSummary(
