@@ -107,6 +107,10 @@ class WorkDir:
             return self.root / "extracted" / f"{paper_id}.jsonl"
         if stage == "normalize":
             return self.root / "records" / f"{paper_id}.jsonl"
+        if stage == "score":
+            return self.root / "scored" / f"{paper_id}.jsonl"
+        if stage == "figures":
+            return self.root / "figures" / f"{paper_id}.jsonl"
         return self.root / stage / f"{paper_id}.json"
 
     def failure_json(self, stage: str, paper_id: str) -> Path:
