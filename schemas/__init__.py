@@ -20,6 +20,7 @@ from schemas.document import (
     Table,
     Word,
 )
+from schemas.figure import Axis, FigureResult, FigureSeries, SeriesStyle
 from schemas.geometry import BBox, CharSpan, Prov
 from schemas.record import (
     Condition,
@@ -61,4 +62,8 @@ __all__ = [
     "Record",
     "ReviewDecision",
     "Failure",
+    "Axis",
+    "FigureResult",
+    "FigureSeries",
+    "SeriesStyle",
 ]
