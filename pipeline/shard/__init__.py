@@ -1,0 +1,1 @@
+"""Shard stage: normalized records, paper text and figure series -> Parquet shards + manifest.json for pretraining."""
