@@ -6,20 +6,27 @@
 * a per-host rate limit shared by every client in the process;
 * retries with exponential backoff and jitter on 408/425/429/5xx, connection errors, timeouts and truncated
   bodies, honouring Retry-After (seconds or HTTP date) on 429/503;
-* bodies are streamed and cut off past `max_bytes` (or refused up front when Content-Length says so).
+* bodies are streamed and cut off past `max_bytes` (or refused up front when Content-Length says so);
+* with a `resume_dir`, a body is streamed into `<resume_dir>/<sha256(url)>.part` as it arrives; a download cut
+  short (in this run or by a killed run) resumes with `Range: bytes=N-` and `If-Range: <validator>` when the server
+  gave a strong ETag or a Last-Modified date. A 206 whose Content-Range does not start at N, a 200 (the file
+  changed, or the server ignores ranges) or a 416 starts over from byte 0; nothing is resumed without a validator.
 """
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import ipaddress
 import json
 import random
+import re
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 import httpcore
 import httpx
@@ -242,15 +249,19 @@ class HttpClient:
         self.close()
 
     # -- public --
-    def get(self, url: str, params: dict | None = None, accept: str = "*/*") -> Fetched:
-        """GET with redirects, retries and limits; a 2xx Fetched, else HttpStatusError / FetchError."""
+    def get(
+        self, url: str, params: dict | None = None, accept: str = "*/*", resume_dir: Path | None = None
+    ) -> Fetched:
+        """GET with redirects, retries and limits; a 2xx Fetched, else HttpStatusError / FetchError.
+
+        `resume_dir`: keep partial bodies there and resume them with Range requests (see the module docstring)."""
         try:
             start = httpx.URL(url, params=params) if params else httpx.URL(url)
         except httpx.InvalidURL as e:
             raise FetchError(f"{url}: invalid URL ({e})") from None
         current = start
         for _hop in range(MAX_REDIRECTS + 1):
-            got = self._with_retries(current, accept)
+            got = self._with_retries(current, accept, resume_dir)
             if got.status in REDIRECT_STATUS:
                 if not got.location:
                     raise FetchError(f"{current}: HTTP {got.status} redirect without a Location header")
@@ -275,13 +286,13 @@ class HttpClient:
         return data
 
     # -- internals --
-    def _with_retries(self, url: httpx.URL, accept: str) -> Fetched:
+    def _with_retries(self, url: httpx.URL, accept: str, resume_dir: Path | None = None) -> Fetched:
         cfg = self.cfg
         attempts = 1 + max(0, cfg.retries)
         reason = ""
         for attempt in range(attempts):
             try:
-                return self._send(url, accept)
+                return self._send(url, accept, resume_dir)
             except _Retry as e:
                 reason, delay = str(e), e.delay
             except httpx.TimeoutException as e:
@@ -308,13 +319,22 @@ class HttpClient:
             logger.warning(f"fetch: {url}: {reason}; retry {attempt + 1}/{attempts - 1} after {wait:.2f} s")
         raise FetchError(f"{url}: {reason} (gave up after {attempts} attempt{'s' if attempts > 1 else ''})")
 
-    def _send(self, url: httpx.URL, accept: str) -> Fetched:
+    def _send(self, url: httpx.URL, accept: str, resume_dir: Path | None = None) -> Fetched:
         """One request; the body is read only for 2xx answers."""
         cfg = self.cfg
         check_url(url, cfg)  # every attempt and every redirect hop
         self.limiter.wait(url.host, cfg.rate_limit_per_host)
-        request = self._client.build_request("GET", url, headers={"Accept": accept})
+        partial = Partial(resume_dir, str(url)) if resume_dir is not None else None
+        headers = {"Accept": accept}
+        if partial is not None:
+            headers.update(partial.range_headers())
+        request = self._client.build_request("GET", url, headers=headers)
         resp = self._client.send(request, stream=True)
+        if partial is not None and resp.status_code in (200, 206, 416):
+            try:
+                return self._receive_resumable(url, resp, partial)
+            finally:
+                resp.close()
         try:
             status = resp.status_code
             if status in REDIRECT_STATUS:
@@ -342,6 +362,126 @@ class HttpClient:
             return Fetched(str(url), status, resp.headers.get("content-type", ""), bytes(body))
         finally:
             resp.close()
+
+
+    def _receive_resumable(self, url: httpx.URL, resp: httpx.Response, partial: Partial) -> Fetched:
+        cfg = self.cfg
+        status = resp.status_code
+        if status == 416:  # our range is past the end: the file changed under us
+            partial.discard()
+            raise _Retry("HTTP 416 to a resume request; starting over", None)
+        offset = 0
+        if status == 206:
+            start, total = _content_range(resp.headers.get("content-range"))
+            if start is None or start != partial.size():
+                partial.discard()
+                raise _Retry(f"HTTP 206 with Content-Range {resp.headers.get('content-range')!r}; starting over", None)
+            offset = start
+            expected = total
+        else:
+            expected = _content_length(resp)
+        if expected is not None and expected > cfg.max_bytes:
+            partial.discard()
+            raise TooLargeError(f"{url}: Content-Length {expected} bytes is over fetch.max_bytes ({cfg.max_bytes} bytes)")
+        partial.begin(offset, expected, _validator(resp))
+        got = offset
+        try:
+            with partial.open(offset) as out:
+                for chunk in resp.iter_bytes():
+                    out.write(chunk)
+                    got += len(chunk)
+                    if got > cfg.max_bytes:
+                        partial.discard()
+                        raise TooLargeError(f"{url}: body is over fetch.max_bytes ({cfg.max_bytes} bytes); stopped")
+        except httpx.RemoteProtocolError as e:  # peer closed before the end of the body: keep what came
+            partial.keep_or_discard()
+            raise _Truncated(got, expected) from e
+        if expected is not None and got < expected:
+            partial.keep_or_discard()
+            raise _Truncated(got, expected)
+        body = partial.finish()
+        if offset:
+            logger.info(f"fetch: {url}: resumed at byte {offset}, {len(body)} bytes in all")
+        return Fetched(str(url), 200, resp.headers.get("content-type", ""), body)
+
+
+class Partial:
+    """A body being downloaded to `<dir>/<key>.part`, with `<key>.part.json` holding the URL, the validator
+    (strong ETag or Last-Modified) and the expected total size, so a later attempt or run can resume it."""
+
+    def __init__(self, directory: Path, url: str):
+        key = hashlib.sha256(url.encode()).hexdigest()[:32]
+        self.url = url
+        self.dir = Path(directory)
+        self.body = self.dir / f"{key}.part"
+        self.meta = self.dir / f"{key}.part.json"
+
+    def _meta(self) -> dict:
+        try:
+            m = json.loads(self.meta.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return m if isinstance(m, dict) and m.get("url") == self.url else {}
+
+    def size(self) -> int:
+        try:
+            return self.body.stat().st_size
+        except OSError:
+            return 0
+
+    def range_headers(self) -> dict[str, str]:
+        validator = self._meta().get("validator")
+        n = self.size()
+        if not validator or n <= 0:
+            return {}
+        return {"Range": f"bytes={n}-", "If-Range": validator}
+
+    def begin(self, offset: int, total: int | None, validator: str | None) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if offset == 0:
+            self.body.unlink(missing_ok=True)
+        meta = {"url": self.url, "validator": validator, "total": total}
+        tmp = self.meta.with_name(self.meta.name + ".new")
+        tmp.write_text(json.dumps(meta), "utf-8")
+        tmp.replace(self.meta)
+
+    def open(self, offset: int):
+        f = open(self.body, "r+b" if offset and self.body.exists() else "wb")
+        f.seek(offset)
+        f.truncate()
+        return f
+
+    def keep_or_discard(self) -> None:
+        """Keep the bytes received when a later request can resume them (a validator is known)."""
+        if not self._meta().get("validator"):
+            self.discard()
+
+    def discard(self) -> None:
+        self.body.unlink(missing_ok=True)
+        self.meta.unlink(missing_ok=True)
+
+    def finish(self) -> bytes:
+        data = self.body.read_bytes()
+        self.discard()
+        return data
+
+
+def _validator(resp: httpx.Response) -> str | None:
+    etag = resp.headers.get("etag")
+    if etag and not etag.startswith("W/"):  # If-Range needs a strong validator
+        return etag
+    return resp.headers.get("last-modified") or None
+
+
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.I)
+
+
+def _content_range(value: str | None) -> tuple[int | None, int | None]:
+    m = _CONTENT_RANGE.match(value or "")
+    if not m:
+        return None, None
+    total = None if m.group(3) == "*" else int(m.group(3))
+    return int(m.group(1)), total
 
 
 def _content_length(resp: httpx.Response) -> int | None:

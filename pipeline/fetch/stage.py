@@ -211,7 +211,8 @@ class FetchStage(Stage):
 
     def _download_pdf(self, item: str, url: str) -> bytes:
         self._last_url[item] = url
-        got = self._http().get(url, accept=ACCEPT_PDF)
+        resume_dir = WorkDir(self.cfg.work_dir).papers_dir / ".partial"  # partial bodies, resumed by later tries
+        got = self._http().get(url, accept=ACCEPT_PDF, resume_dir=resume_dir)
         where = url if got.url == url else f"{url} (redirected to {got.url})"
         if is_pdf(got.body):
             if not pdf_looks_complete(got.body):
