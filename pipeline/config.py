@@ -140,6 +140,24 @@ class RunnerConfig(Section):
     ray_cpus_per_task: int = 1
 
 
+class ReviewConfig(Section):
+    """The curators' review app (`matlit review ...`, pipeline/review/)."""
+
+    db_url: str | None = Field(default=None, description="SQLAlchemy URL; default sqlite:///<work_dir>/review/review.sqlite")
+    host: str = Field(default="127.0.0.1", description="serve address (loopback by default)")
+    port: int = 8765
+    score_threshold: float = Field(default=0.5, description="without work/review/queue.jsonl: records scored below this, "
+                                   "or flagged, are queued")
+    page_size: int = Field(default=50, ge=1, le=500, description="records per queue page")
+    page_dpi: int = Field(default=110, description="page images (cached under work/review/pages/)")
+    session_hours: float = 12.0
+    login_max_failures: int = Field(default=5, description="failed logins per user or address within the window")
+    login_window_s: float = 300.0
+    secure_cookies: bool = Field(default=False, description="set Secure on cookies (serve behind HTTPS)")
+    rejected: Literal["drop", "mark"] = Field(default="drop", description="rejected records in shards: drop or keep "
+                                              "with a review:rejected flag")
+
+
 _YAML_FILE: dict[str, Path | None] = {"path": None}
 
 
@@ -156,6 +174,7 @@ class Config(BaseSettings):
     extract: ExtractConfig = Field(default_factory=ExtractConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
 
     STAGE_ORDER: ClassVar[list[str]] = ["fetch", "parse", "extract", "normalize"]
 
