@@ -77,7 +77,7 @@ items = Table(
     metadata,
     Column("record_id", String(64), primary_key=True),
     Column("paper_id", String(128), nullable=False),
-    Column("priority", Float, nullable=False),
+    Column("priority", Float),  # None = not queued (kept to show other sources of the same fact)
     Column("score", Float),
     Column("property_id", String(128)),
     Column("material", String(255)),
