@@ -156,6 +156,83 @@ def normalize(
     _run(cfg, ["normalize"], retry_failed)
 
 
+shard_app = typer.Typer(no_args_is_help=False, help="Parquet shards for pretraining (records, text, figure series).")
+app.add_typer(shard_app, name="shard")
+
+
+@shard_app.callback(invoke_without_command=True)
+def shard(
+    ctx: typer.Context,
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    out: Optional[Path] = typer.Option(None, "--out", help="shards folder (config: shard.out_dir; default <work_dir>/shards)"),
+    table: list[str] = typer.Option(None, "--table", help="records | text | figure_series (repeatable; config: shard.tables)"),
+    target_rows: Optional[int] = typer.Option(None, "--target-rows", help="records per shard (config: shard.target_rows)"),
+    target_mb: Optional[float] = typer.Option(None, "--target-mb", help="input MB per shard (config: shard.target_shard_mb)"),
+    num_shards: Optional[int] = typer.Option(None, "--num-shards", help="fixed shards per table and split (config: shard.num_shards)"),
+    validation: Optional[float] = typer.Option(None, "--validation-fraction", help="config: shard.validation_fraction"),
+    licence: list[str] = typer.Option(None, "--licence", help="allowed licence pattern for text (repeatable; config: shard.licence_allowlist)"),
+    dedup: Optional[bool] = typer.Option(None, "--dedup/--no-dedup", help="config: shard.dedup"),
+    near_dup: Optional[float] = typer.Option(None, "--near-dup-threshold", help="config: shard.near_dup_threshold"),
+    rejected: Optional[str] = typer.Option(None, "--rejected", help="drop | mark curator-rejected records (config: shard.rejected)"),
+    tasks: Optional[int] = TasksOpt,
+    workers: Optional[int] = WorkersOpt,
+    executor: Optional[str] = ExecOpt,
+    retry_failed: bool = RetryOpt,
+    no_progress: bool = NoProgressOpt,
+):
+    """Write Parquet shards (records, text, figure series) and manifest.json under <work_dir>/shards."""
+    if ctx.invoked_subcommand is not None:
+        return
+    cfg = _cfg(
+        config,
+        **{
+            "shard.out_dir": out,
+            "shard.tables": list(table) if table else None,
+            "shard.target_rows": target_rows,
+            "shard.target_shard_mb": target_mb,
+            "shard.num_shards": num_shards,
+            "shard.validation_fraction": validation,
+            "shard.licence_allowlist": list(licence) if licence else None,
+            "shard.dedup": dedup,
+            "shard.near_dup_threshold": near_dup,
+            "shard.rejected": rejected,
+        },
+        **_runner_overrides(work_dir, tasks, workers, executor, no_progress),
+    )
+    _run(cfg, ["shard"], retry_failed)
+
+
+@shard_app.command("verify")
+def shard_verify(
+    shards: Optional[Path] = typer.Argument(None, help="shards folder (default: shard.out_dir or <work_dir>/shards)"),
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    no_hash: bool = typer.Option(False, "--no-hash", help="check presence and sizes only"),
+):
+    """Check every shard the manifest lists (present, size, sha256); exit 1 naming the first bad shard."""
+    from pipeline.shard.manifest import ShardManifestError, verify_manifest
+
+    cfg = _cfg(config, work_dir=work_dir)
+    if shards is None:
+        shards = cfg.shard.out_dir or (cfg.work_dir / "shards")
+    try:
+        m = verify_manifest(shards, check_hash=not no_hash)
+    except ShardManifestError as e:
+        console.print(f"[red]shards not usable:[/red] {e}")
+        raise typer.Exit(1) from None
+    t = RichTable(title=f"shards in {shards} (code {m.get('code_version')})", title_justify="left")
+    for col in ("table", "shards", "rows", "MB", "papers"):
+        t.add_column(col, justify="left" if col == "table" else "right")
+    for name, v in m.get("tables", {}).items():
+        t.add_row(name, str(v["shards"]), str(v["rows"]), f"{v['bytes'] / 2**20:.2f}", str(v["papers"]))
+    console.print(t)
+    console.print(
+        f"ok: {len(m['shards'])} shards verified; {len(m.get('duplicates', []))} duplicate papers dropped, "
+        f"{len(m.get('excluded', []))} kept out of text by licence, {len(m.get('failures', []))} refused"
+    )
+
+
 @app.command("eval")
 def evaluate(
     corpus: list[str] = typer.Option(None, "--corpus", help="gold corpus to score (repeatable; config: eval.corpora)"),

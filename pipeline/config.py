@@ -158,6 +158,40 @@ class ReviewConfig(Section):
                                               "with a review:rejected flag")
 
 
+class ShardConfig(Section):
+    """Parquet shards for pretraining (`matlit shard`, pipeline/shard/): records, paper text, figure series."""
+
+    out_dir: Path | None = Field(default=None, description="where shards go; default <work_dir>/shards")
+    tables: list[Literal["records", "text", "figure_series"]] = Field(
+        default_factory=lambda: ["records", "text", "figure_series"], description="tables to write"
+    )
+    validation_fraction: float = Field(default=0.05, ge=0.0, le=1.0, description="share of papers (by id hash) "
+                                       "in the validation split")
+    split_seed: str = Field(default="matlit", description="salt of the paper-id hash that assigns splits and shards")
+    num_shards: int | None = Field(default=None, ge=1, description="fixed shards per table and split (paper -> "
+                                   "hash % n); None = pack papers in hash order up to target_rows / target_shard_mb")
+    target_rows: int = Field(default=100_000, ge=1, description="records per shard (text: papers x 100)")
+    target_shard_mb: float = Field(default=256.0, gt=0, description="input MB per shard (uncompressed JSON/text; "
+                                   "zstd Parquet comes out several times smaller)")
+    row_group_rows: int = Field(default=8192, ge=1, description="rows per Parquet row group (records, figure series)")
+    text_row_group_rows: int = Field(default=64, ge=1, description="rows (papers) per row group of text shards")
+    compression_level: int = Field(default=3, description="zstd level")
+    licence_allowlist: list[str] = Field(
+        default_factory=lambda: ["cc-by", "cc-by-[0-9]*", "cc0", "cc0-*", "public-domain", "pd"],
+        description="licences (fnmatch patterns, case-insensitive) whose text may go into text/ shards; record "
+        "snippets of other papers are blanked",
+    )
+    dedup: bool = Field(default=True, description="drop exact and near-duplicate papers before sharding")
+    near_dup_threshold: float = Field(default=0.85, gt=0.0, le=1.0, description="MinHash Jaccard for near-duplicates")
+    minhash_perm: int = Field(default=128, ge=16, description="MinHash permutations")
+    shingle_words: int = Field(default=5, ge=1, description="word n-gram size of the MinHash shingles")
+    records_from: Literal["auto", "scored", "records"] = Field(
+        default="auto", description="auto: work/scored/<id>.jsonl when the score stage wrote it, else work/records/"
+    )
+    rejected: Literal["drop", "mark"] | None = Field(default=None, description="records a curator rejected: drop, or "
+                                                     "keep with review_status=rejected; None = review.rejected")
+
+
 _YAML_FILE: dict[str, Path | None] = {"path": None}
 
 
@@ -167,7 +201,7 @@ class Config(BaseSettings):
     )
     work_dir: Path = Path("work")
     stages: list[str] = Field(
-        default_factory=lambda: ["fetch", "parse", "extract", "normalize"], description="stages `matlit run` runs"
+        default_factory=lambda: ["fetch", "parse", "extract", "normalize", "shard"], description="stages `matlit run` runs"
     )
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     parse: ParseConfig = Field(default_factory=ParseConfig)
@@ -175,8 +209,9 @@ class Config(BaseSettings):
     eval: EvalConfig = Field(default_factory=EvalConfig)
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
+    shard: ShardConfig = Field(default_factory=ShardConfig)
 
-    STAGE_ORDER: ClassVar[list[str]] = ["fetch", "parse", "extract", "normalize"]
+    STAGE_ORDER: ClassVar[list[str]] = ["fetch", "parse", "extract", "normalize", "shard"]
 
     @classmethod
     def settings_customise_sources(

@@ -332,8 +332,13 @@ def stage_classes() -> dict[str, type[Stage]]:
     from pipeline.fetch import FetchStage
     from pipeline.normalize import NormalizeStage
     from pipeline.parse.stage import ParseStage
+    from pipeline.shard.stage import ShardStage
 
-    return {"fetch": FetchStage, "parse": ParseStage, "extract": ExtractStage, "normalize": NormalizeStage}
+    classes: dict[str, type[Stage]] = {
+        "fetch": FetchStage, "parse": ParseStage, "extract": ExtractStage, "normalize": NormalizeStage
+    }
+    classes["shard"] = ShardStage  # last: after normalize/score/review
+    return classes
 
 
 def run_pipeline(cfg: Config, stages: list[str], retry_failed: bool = False, console=None) -> list[StageSummary]:
