@@ -15,7 +15,7 @@ from pipeline.errors import ConfigError, MatlitError
 
 review_app = typer.Typer(add_completion=False, no_args_is_help=True,
                          help="The curators' review app: import the queue, add users, serve, export decisions.")
-console = Console()
+console = Console(soft_wrap=True)  # paths and ids stay on one line
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config file")
 WorkOpt = typer.Option(None, "--work-dir", "-w", help="work dir (config: work_dir)")
