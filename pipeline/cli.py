@@ -393,6 +393,11 @@ def show_config(config: Optional[Path] = ConfigOpt):
     sys.stdout.write(cfg.to_yaml())
 
 
+from pipeline.review.cli import review_app  # noqa: E402
+
+app.add_typer(review_app, name="review")
+
+
 def main() -> None:  # pragma: no cover
     app()
 
