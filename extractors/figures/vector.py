@@ -1,0 +1,585 @@
+"""Exact digitization of vector plots: axes, tick calibration, series, error bars, legends, axis titles.
+
+`digitize_vector(shapes, lines, region, ...)` takes a figure region's vector shapes and text lines (see
+extractors/figures/common.py; `page_inputs` builds them from a PyMuPDF page) and returns a FigureResult: one
+FigureSeries per curve or marker set of every calibrated panel, in data units. A panel whose tick labels do not fit
+a linear or log transform with residual ≈ 0 yields no series; the figure gets a status and a reason instead.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from extractors.figures.axes import CalAxis, Panel, calibrate, find_axes, make_panels
+from extractors.figures.common import Box, Shape, TextLine
+from extractors.figures.ticks import parse_offset, parse_tick
+from schemas.figure import Axis, FigureResult, FigureSeries, SeriesStyle, series_id_for
+from schemas.geometry import BBox
+
+NAME = "figures.vector"
+VERSION = "1"
+
+MAX_DRAWINGS = 20_000  # shapes in one figure region; more -> too_complex
+TIME_BUDGET_S = 10.0
+MAX_RESIDUAL = 0.002  # tick fit residual (share of the axis range) accepted as "≈ 0"
+
+_PANEL_LABEL = re.compile(r"^\(?([a-hA-H])\)?$")
+
+
+@dataclass
+class _Group:
+    kind: str  # "markers" | "line"
+    key: tuple
+    shapes: list[Shape] = field(default_factory=list)
+    points: list[tuple[float, float]] = field(default_factory=list)  # page coordinates
+    yerr: list[float | None] | None = None  # page half-lengths
+    color: str | None = None
+    width: float | None = None
+    dashed: bool = False
+    marker: str | None = None
+    label: str | None = None
+    first_idx: int = 0
+
+
+class _Budget:
+    def __init__(self, seconds: float):
+        self.t0 = time.perf_counter()
+        self.seconds = seconds
+
+    def check(self, what: str) -> None:
+        if time.perf_counter() - self.t0 > self.seconds:
+            raise _OverBudget(f"time budget of {self.seconds:g} s exceeded while {what}")
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def digitize_vector(
+    shapes: list[Shape],
+    lines: list[TextLine],
+    region: Box,
+    *,
+    paper_id: str = "",
+    figure_id: str = "",
+    label: str | None = None,
+    page: int | None = None,
+    caption: str | None = None,
+    n_images: int = 0,
+    image_area: float = 0.0,
+    max_drawings: int = MAX_DRAWINGS,
+    time_budget_s: float = TIME_BUDGET_S,
+    max_residual: float = MAX_RESIDUAL,
+    n_page_drawings: int | None = None,
+) -> FigureResult:
+    """Digitize one figure region. Never raises for bad figures: the status and reason say what was found."""
+    t0 = time.perf_counter()
+    res = FigureResult(
+        paper_id=paper_id, figure_id=figure_id, label=label, page=page, bbox=BBox.of(region), method="vector",
+        status="no_axes", n_drawings=len(shapes), extractor=NAME, extractor_version=VERSION,
+    )
+    try:
+        _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, time_budget_s, max_residual,
+                  n_page_drawings)
+    except _OverBudget as e:
+        res.status, res.reason, res.series = "too_complex", str(e), []
+    res.seconds = round(time.perf_counter() - t0, 4)
+    return res
+
+
+def _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, budget_s, max_residual, n_page) -> None:
+    budget = _Budget(budget_s)
+    if n_page is not None and n_page > max_drawings and not shapes:
+        res.status = "too_complex"
+        res.reason = f"{n_page} drawing operations on the page (cap {max_drawings}); not read"
+        res.n_drawings = n_page
+        return
+    if len(shapes) > max_drawings:
+        res.status = "too_complex"
+        res.reason = f"{len(shapes)} drawing operations in the figure (cap {max_drawings})"
+        return
+    region_area = max(1.0, (region[2] - region[0]) * (region[3] - region[1]))
+    if not shapes:
+        if n_images:
+            res.status, res.reason = "raster_only", f"{n_images} raster image(s), no vector drawings"
+        else:
+            res.status, res.reason = "no_axes", "no vector drawings in the figure region"
+        return
+    x_axes, y_axes, offsets = find_axes(shapes, lines)
+    budget.check("finding axes")
+    panels = make_panels(x_axes, y_axes)
+    if not panels:
+        res.status, res.reason = _why_no_axes(shapes, lines, n_images, image_area / region_area)
+        return
+    for p in panels:
+        for ax in (p.x, p.y, p.y2):
+            if ax is not None:
+                calibrate(ax, shapes, offsets, max_residual)
+        budget.check("calibrating axes")
+    _label_panels(panels, lines)
+    res.n_panels = len(panels)
+    good = [p for p in panels if p.calibrated]
+    problems = [f"panel {p.label or i + 1}: {_problem(p)}" for i, p in enumerate(panels) if not p.calibrated]
+    if not good:
+        res.status = "uncalibrated"
+        res.reason = "; ".join(problems)
+        return
+    axis_shapes = {i for p in panels for ax in (p.x, p.y, p.y2) if ax is not None for i in ax.line.shapes}
+    n_series = 0
+    notes: list[str] = []
+    for pi, p in enumerate(panels):
+        if not p.calibrated:
+            continue
+        groups = _series_groups(p, shapes, lines, axis_shapes, budget)
+        xa, ya = _axis_info(p.x, lines, p, "x"), _axis_info(p.y, lines, p, "y")
+        y2a = _axis_info(p.y2, lines, p, "y2") if p.y2 is not None and p.y2.fit and not p.y2.problem else None
+        split = min(p.y.line.shapes, default=-1)
+        if y2a is not None and not (any(g.first_idx < split for g in groups) and any(g.first_idx > split for g in groups)):
+            y2a = None  # drawing order does not tell which series use the right axis
+            notes.append(f"panel {pi + 1}: second y axis found but its series could not be told apart")
+        panel_name = p.label or (str(pi + 1) if len(panels) > 1 else None)
+        for g in groups:
+            on_right = y2a is not None and g.first_idx > split
+            yax = p.y2 if on_right else p.y
+            pts = np.asarray(g.points, dtype=float)
+            xs = p.x.fit.to_data(pts[:, 0])
+            ys = yax.fit.to_data(pts[:, 1])
+            ok = np.isfinite(xs) & np.isfinite(ys)
+            if ok.sum() == 0:
+                continue
+            points = [[_r(x), _r(y)] for x, y, k in zip(xs, ys, ok, strict=True) if k]
+            y_err = None
+            if g.yerr is not None and any(e is not None for e in g.yerr):
+                y_err = []
+                for (_px, py), e, k in zip(g.points, g.yerr, ok, strict=True):
+                    if not k:
+                        continue
+                    if e is None:
+                        y_err.append(0.0)
+                    else:
+                        hi, lo = yax.fit.to_data([py - e, py + e])
+                        y_err.append(_r(abs(float(hi) - float(lo)) / 2))
+            flags = []
+            if not p.x.used_ticks or not yax.used_ticks:
+                flags.append("calibrated_from_label_centres")
+            if on_right:
+                flags.append("right_axis_by_drawing_order")
+            res.series.append(FigureSeries(
+                series_id=series_id_for(res.paper_id, res.figure_id, panel_name, n_series, "vector"),
+                paper_id=res.paper_id, figure_id=res.figure_id, panel=panel_name, page=res.page,
+                bbox=BBox.of(p.box), method="vector", x=xa, y=y2a if on_right else ya, label=g.label,
+                style=SeriesStyle(color=g.color, kind=g.kind, marker=g.marker, line_width=g.width, dashed=g.dashed),
+                points=points, y_err=y_err, error_estimate=0.0, extractor=NAME, extractor_version=VERSION,
+                flags=flags,
+            ))
+            n_series += 1
+    res.status = "digitized" if res.series else "no_series"
+    reasons = [f"{len(good)} of {len(panels)} panel(s) calibrated, {len(res.series)} series"] + problems + notes
+    res.reason = "; ".join(reasons)
+
+
+def _r(v: float) -> float:
+    return float(f"{float(v):.7g}")
+
+
+def _problem(p: Panel) -> str:
+    out = []
+    for name, ax in (("x", p.x), ("y", p.y)):
+        if ax.fit is None or ax.problem:
+            out.append(f"{name} axis: {ax.problem or 'no fit'}")
+    return ", ".join(out)
+
+
+def _why_no_axes(shapes: list[Shape], lines: list[TextLine], n_images: int, image_share: float) -> tuple[str, str]:
+    words = [t for t in lines if t.horizontal and parse_tick(t.text) is None and parse_offset(t.text) is None]
+    nums = [t for t in lines if parse_tick(t.text) is not None]
+    if n_images and image_share > 0.5:
+        return "not_a_plot", f"raster image covers {image_share:.0%} of the figure and no vector axes were found"
+    if len(words) >= 3 and _row_of_labels(words) and len(nums) < 2:
+        return "non_numeric", "axis labels are not numbers (categories or dates)"
+    if len(nums) >= 2 and len(words) >= 3 and _row_of_labels(words):
+        return "non_numeric", "an axis carries non-numeric labels (categories or dates)"
+    return "no_axes", f"no axis lines with numeric tick labels among {len(shapes)} drawings (schematic or diagram?)"
+
+
+def _row_of_labels(words: list[TextLine]) -> bool:
+    """Three or more short labels on one baseline, evenly spread: the look of category or date ticks."""
+    rows: dict[int, list[TextLine]] = defaultdict(list)
+    for t in words:
+        if len(t.plain) <= 14:
+            rows[round(t.cy / 2)].append(t)
+    return any(len(r) >= 3 for r in rows.values())
+
+
+def _label_panels(panels: list[Panel], lines: list[TextLine]) -> None:
+    cands = [t for t in lines if t.horizontal and _PANEL_LABEL.match(t.plain.strip())]
+    if len(panels) < 2 and not cands:
+        return
+    for p in panels:
+        x0, y0, x1, y1 = p.box
+        best, best_d = None, None
+        for t in cands:
+            if t.cy > y0 + 0.35 * (y1 - y0) or t.cx > x0 + 0.5 * (x1 - x0) or t.cy < y0 - 0.3 * (y1 - y0) - 20:
+                continue
+            if t.cx < x0 - 0.35 * (x1 - x0) - 30:
+                continue
+            d = abs(t.cx - x0) + abs(t.cy - y0)
+            if best_d is None or d < best_d:
+                best, best_d = t, d
+        if best is not None and (len(panels) > 1 or best.plain.strip().startswith("(")):
+            p.label = _PANEL_LABEL.match(best.plain.strip()).group(1).lower()
+
+
+# ---------------------------------------------------------------------------------------------- series
+
+
+def _inside(x: float, y: float, box: Box, tol: float = 1.0) -> bool:
+    return box[0] - tol <= x <= box[2] + tol and box[1] - tol <= y <= box[3] + tol
+
+
+def _is_white(c: str | None) -> bool:
+    return c is not None and all(int(c[i: i + 2], 16) >= 0xF0 for i in (1, 3, 5))
+
+
+def _legend(p: Panel, shapes: list[Shape], lines: list[TextLine], tick_lines: set[int]) -> tuple[dict, set[int]]:
+    """Legend entries near the panel: label text -> sample shapes; and every shape that belongs to the legend."""
+    x0, y0, x1, y1 = p.box
+    w, h = x1 - x0, y1 - y0
+    texts = [
+        t for t in lines
+        if t.horizontal and id(t) not in tick_lines and not _PANEL_LABEL.match(t.plain.strip())
+        and x0 - 2 <= t.bbox[0] <= x1 + 0.8 * w and y0 - 0.2 * h <= t.cy <= y1
+        and parse_offset(t.text) is None
+    ]
+    entries: dict[int, tuple[TextLine, list[Shape]]] = {}
+    in_legend: set[int] = set()
+    for t in texts:
+        samples = []
+        for s in shapes:
+            if s.w > 6 * t.size or s.h > 1.5 * t.size or _is_white(s.fill) and s.stroke is None:
+                continue
+            if len(s.segments) == 1 and _is_tick(s, p):
+                continue
+            if abs(s.cy - t.cy) <= 0.45 * max(t.bbox[3] - t.bbox[1], 1.0) and t.bbox[0] - 4.5 * t.size <= s.rect[0] \
+                    and s.rect[2] <= t.bbox[0] + 0.5:
+                samples.append(s)
+        if samples:
+            entries[id(t)] = (t, samples)
+            in_legend.update(s.idx for s in samples)
+    if entries:  # the legend frame: a box around the entries' texts
+        ent_box = (
+            min(min(t.bbox[0], *(s.rect[0] for s in ss)) for t, ss in entries.values()),
+            min(t.bbox[1] for t, _ in entries.values()),
+            max(t.bbox[2] for t, _ in entries.values()),
+            max(t.bbox[3] for t, _ in entries.values()),
+        )
+        for s in shapes:
+            r = s.rect
+            if r[0] <= ent_box[0] + 1 and r[1] <= ent_box[1] + 1 and r[2] >= ent_box[2] - 1 and r[3] >= ent_box[3] - 1 \
+                    and s.w < 0.9 * w + 200 and s.w <= (ent_box[2] - ent_box[0]) + 6 * 12 \
+                    and s.h <= (ent_box[3] - ent_box[1]) + 4 * 12:
+                in_legend.add(s.idx)
+    return entries, in_legend
+
+
+def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_shapes: set[int], budget) -> list[_Group]:
+    box = p.box
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    tick_lines = {id(t) for ax in (p.x, p.y, p.y2) if ax is not None for t, _ in ax.labels}
+    legend, in_legend = _legend(p, shapes, lines, tick_lines)
+    cands: list[Shape] = []
+    for s in shapes:
+        if s.idx in axis_shapes or s.idx in in_legend or not s.segments:
+            continue
+        if s.stroke is None and (s.fill is None or _is_white(s.fill)):
+            continue
+        if _is_white(s.color) and s.stroke is not None and _is_white(s.stroke):
+            continue
+        if not _inside(s.cx, s.cy, box, 2.0):
+            continue
+        if s.w >= 0.95 * bw and s.h >= 0.95 * bh:  # frame or background
+            continue
+        if _is_white(s.fill) and (s.w > 20 or s.h > 20):  # a legend or inset box, a text background
+            continue
+        if len(s.segments) == 1:
+            x0, y0, x1, y1 = s.segments[0]
+            if abs(y1 - y0) < 0.3 and abs(x1 - x0) >= 0.9 * bw or abs(x1 - x0) < 0.3 and abs(y1 - y0) >= 0.9 * bh:
+                continue  # grid line
+            if _is_tick(s, p):
+                continue
+        cands.append(s)
+    budget.check("collecting series shapes")
+    # markers: small closed or compact shapes repeated with the same style and form
+    small = max(2.0, min(15.0, 0.06 * min(bw, bh)))
+    marker_groups: dict[tuple, list[Shape]] = defaultdict(list)
+    rest: list[Shape] = []
+    for s in cands:
+        if s.w <= small and s.h <= small and (s.w > 0.8 or s.h > 0.8) and (len(s.segments) >= 2 or s.n_curves):
+            marker_groups[(s.style_key(), s.signature())].append(s)
+        else:
+            rest.append(s)
+    groups: list[_Group] = []
+    for key, ss in marker_groups.items():
+        if len(ss) < 2:
+            rest.extend(ss)
+            continue
+        ss.sort(key=lambda s: (s.cx, s.cy))
+        g = _Group("markers", key, ss, [(s.cx, s.cy) for s in ss], color=ss[0].color, marker=_marker_name(ss[0]),
+                   first_idx=min(s.idx for s in ss))
+        groups.append(g)
+    # error bars: vertical single segments of a marker group's colour centred on its points
+    bars = [s for s in rest if len(s.segments) == 1 and abs(s.segments[0][0] - s.segments[0][2]) < 0.05]
+    caps = [s for s in rest if len(s.segments) == 1 and abs(s.segments[0][1] - s.segments[0][3]) < 0.05 and s.w < small]
+    used: set[int] = set()
+    for g in groups:
+        _attach_error_bars(g, bars, caps, used)
+    budget.check("reading error bars")
+    # lines: chained segments; pieces of one style joined end to end
+    lines_by_style: dict[tuple, list[Shape]] = defaultdict(list)
+    for s in rest:
+        if s.idx in used or s.stroke is None:
+            continue
+        lines_by_style[s.style_key()].append(s)
+    for key, ss in lines_by_style.items():
+        for chain, members in _chains(ss, box):
+            if len(chain) < 3:
+                continue
+            groups.append(_Group("line", key, members, chain, color=members[0].stroke, width=members[0].width,
+                                 dashed=members[0].dashed, first_idx=min(m.idx for m in members)))
+        budget.check("joining line pieces")
+    groups = _merge_line_markers(groups)
+    _attach_labels(groups, legend)
+    for g in groups:
+        g.points = [(x, y) for x, y in g.points]
+    groups.sort(key=lambda g: g.first_idx)
+    return groups
+
+
+def _is_tick(s: Shape, p: Panel) -> bool:
+    x0, y0, x1, y1 = s.segments[0]
+    box = p.box
+    if abs(x1 - x0) < 0.3 and abs(y1 - y0) <= 15:
+        return any(min(y0, y1) - 1 <= yy <= max(y0, y1) + 1 for yy in (box[1], box[3]))
+    if abs(y1 - y0) < 0.3 and abs(x1 - x0) <= 15:
+        return any(min(x0, x1) - 1 <= xx <= max(x0, x1) + 1 for xx in (box[0], box[2]))
+    return False
+
+
+def _marker_name(s: Shape) -> str:
+    n = len(s.segments)
+    if s.n_curves:
+        return "circle"
+    if n == 2 and not s.closed:
+        return "cross"
+    if s.closed and n == 4 and abs(s.w - s.h) < 0.2:
+        return "diamond" if all(abs(x0 - x1) > 0.05 and abs(y0 - y1) > 0.05 for x0, y0, x1, y1 in s.segments) else "square"
+    if s.closed and n == 3:
+        return "triangle"
+    return "path"
+
+
+def _attach_error_bars(g: _Group, bars: list[Shape], caps: list[Shape], used: set[int]) -> None:
+    col = g.color
+    mine = [b for b in bars if b.stroke == col and b.idx not in used]
+    if not mine:
+        return
+    xs = np.asarray([b.cx for b in mine])
+    yerr: list[float | None] = []
+    found = 0
+    for px, py in g.points:
+        k = np.nonzero(np.abs(xs - px) < 0.3)[0]
+        best = None
+        for j in k:
+            b = mine[int(j)]
+            if b.rect[1] - 0.5 <= py <= b.rect[3] + 0.5:
+                best = b
+                break
+        if best is None:
+            yerr.append(None)
+            continue
+        used.add(best.idx)
+        found += 1
+        yerr.append(max(py - best.rect[1], best.rect[3] - py))
+        for c in caps:
+            if c.stroke == col and abs(c.cx - px) < 0.3 and (abs(c.cy - best.rect[1]) < 0.3 or abs(c.cy - best.rect[3]) < 0.3):
+                used.add(c.idx)
+    if found:
+        g.yerr = yerr
+
+
+def _chains(ss: list[Shape], box: Box) -> list[tuple[list[tuple[float, float]], list[Shape]]]:
+    """Shapes of one style as polylines: multi-segment paths as they are, single segments joined end to end."""
+    out = []
+    singles: list[Shape] = []
+    for s in sorted(ss, key=lambda s: s.idx):
+        if len(s.segments) >= 2 and s.is_chain() and not (s.closed and s.w < 20 and s.h < 20):
+            pts = [pt for pt in s.vertices() if _inside(pt[0], pt[1], box, 1.0)]
+            out.append((pts, [s]))
+        elif len(s.segments) == 1:
+            singles.append(s)
+    if singles:
+        ends: dict[tuple[float, float], list[int]] = defaultdict(list)
+        for i, s in enumerate(singles):
+            x0, y0, _, _ = s.segments[0]
+            ends[(round(x0, 1), round(y0, 1))].append(i)
+        seen: set[int] = set()
+        for i, s in enumerate(singles):
+            if i in seen:
+                continue
+            chain = [(s.segments[0][0], s.segments[0][1]), (s.segments[0][2], s.segments[0][3])]
+            members = [s]
+            seen.add(i)
+            while True:
+                nxt = [j for j in ends.get((round(chain[-1][0], 1), round(chain[-1][1], 1)), []) if j not in seen]
+                if not nxt:
+                    break
+                j = nxt[0]
+                seen.add(j)
+                members.append(singles[j])
+                chain.append((singles[j].segments[0][2], singles[j].segments[0][3]))
+            if len(members) >= 2:
+                out.append(([pt for pt in chain if _inside(pt[0], pt[1], box, 1.0)], members))
+    return out
+
+
+def _merge_line_markers(groups: list[_Group]) -> list[_Group]:
+    """A line and a marker set of the same colour drawn together are one series (points from the markers)."""
+    lines = [g for g in groups if g.kind == "line"]
+    marks = [g for g in groups if g.kind == "markers"]
+    drop: set[int] = set()
+    for m in marks:
+        for ln in lines:
+            if id(ln) in drop or ln.color != m.color:
+                continue
+            lx = np.asarray([x for x, _ in ln.points])
+            ly = np.asarray([y for _, y in ln.points])
+            hits = sum(bool(np.any((np.abs(lx - x) < 0.05) & (np.abs(ly - y) < 0.05))) for x, y in m.points)
+            if hits >= 0.8 * len(m.points):
+                m.kind = "line+markers"
+                m.width = ln.width
+                m.first_idx = min(m.first_idx, ln.first_idx)
+                drop.add(id(ln))
+                break
+    return [g for g in groups if id(g) not in drop]
+
+
+def _attach_labels(groups: list[_Group], legend: dict) -> None:
+    for t, samples in legend.values():
+        colours = {s.color for s in samples}
+        sigs = {(s.style_key(), s.signature()) for s in samples}
+        styles = {s.style_key() for s in samples}
+        best = None
+        for g in groups:
+            if g.label is not None:
+                continue
+            if g.kind != "line" and g.key in sigs:
+                best = g
+                break
+            if g.kind == "line" and g.key in styles:
+                best = g
+                break
+        if best is None:
+            best = next((g for g in groups if g.label is None and g.color in colours), None)
+        if best is not None:
+            best.label = t.plain.strip()
+
+
+# ---------------------------------------------------------------------------------------------- titles
+
+
+def _axis_info(ax: CalAxis, lines: list[TextLine], p: Panel, which: str) -> Axis:
+    title = _title(ax, lines, p, which)
+    prop, unit_raw, unit = read_title(title) if title else (None, None, None)
+    vals = ax.fit.to_data([ax.line.lo, ax.line.hi]) if ax.fit else (None, None)
+    lo, hi = (sorted(float(v) for v in vals) if ax.fit else (None, None))
+    return Axis(
+        title=title, property_id=prop, unit_raw=unit_raw, unit=unit, scale=ax.fit.scale if ax.fit else "linear",
+        lo=_r(lo) if lo is not None else None, hi=_r(hi) if hi is not None else None, offset_exponent=ax.offset,
+        n_ticks=ax.fit.n if ax.fit else 0, residual=_r(ax.fit.residual) if ax.fit else None,
+        side=ax.side,
+    )
+
+
+def _title(ax: CalAxis, lines: list[TextLine], p: Panel, which: str) -> str | None:
+    tick_ids = {id(t) for t, _ in ax.labels}
+    x0, y0, x1, y1 = p.box
+    if which == "x":
+        below = max((t.bbox[3] for t, _ in ax.labels), default=y1)
+        c = [t for t in lines if t.horizontal and id(t) not in tick_ids and t.bbox[1] >= below - 2
+             and x0 - 5 <= t.cx <= x1 + 5 and t.bbox[1] - below <= 2.5 * t.size and parse_tick(t.text) is None]
+        c.sort(key=lambda t: t.bbox[1])
+    else:
+        if which == "y":
+            edge = min((t.bbox[0] for t, _ in ax.labels), default=x0)
+            c = [t for t in lines if t.vertical and t.bbox[2] <= edge + 2 and edge - t.bbox[2] <= 3 * t.size
+                 and y0 - 5 <= t.cy <= y1 + 5]
+            c.sort(key=lambda t: -t.bbox[2])
+        else:
+            edge = max((t.bbox[2] for t, _ in ax.labels), default=x1)
+            c = [t for t in lines if t.vertical and t.bbox[0] >= edge - 2 and t.bbox[0] - edge <= 3 * t.size
+                 and y0 - 5 <= t.cy <= y1 + 5]
+            c.sort(key=lambda t: t.bbox[0])
+    return c[0].plain.strip() if c else None
+
+
+_UNIT_RE = [
+    re.compile(r"^(?P<name>.+?)\s*\((?P<unit>[^()]*(?:\([^()]*\)[^()]*)*)\)\s*$"),
+    re.compile(r"^(?P<name>.+?)\s*\[(?P<unit>[^\]]*)\]\s*$"),
+    re.compile(r"^(?P<name>.+?)\s+/\s+(?P<unit>.+)$"),
+    re.compile(r"^(?P<name>.+?),\s*(?P<unit>[^,]+)$"),
+]
+
+
+_ARBITRARY = re.compile(r"^(a\.\s?u\.?|arb\.?\s*u(nits?|\.)?|arbitrary units?|norm\.?|normalized)$", re.I)
+
+
+def read_title(title: str) -> tuple[str | None, str | None, str | None]:
+    """(property or condition id, raw unit, canonical unit) of an axis title like "Temperature (K)", "ρ (mΩ cm)",
+    "Capacity / mAh g−1"; parts that cannot be read are None."""
+    from schemas.units import parse_unit, same_dimension
+    from schemas.vocab import (
+        disambiguate,
+        find_condition_keywords,
+        find_property_mentions,
+        load_vocabulary,
+        unit_fits_property,
+    )
+
+    name, unit_raw = title.strip(), None
+    for rx in _UNIT_RE:
+        m = rx.match(name)
+        if m and _ARBITRARY.match(m.group("unit").strip()):
+            name = m.group("name").strip()
+            break
+        if m and m.group("unit").strip() and parse_unit(m.group("unit").strip()) is not None:
+            name, unit_raw = m.group("name").strip(), m.group("unit").strip()
+            break
+    vocab = load_vocabulary()
+    prop_id = None
+    canon = None
+    groups = [[m.property_id, *m.candidates] for m in find_property_mentions(name, vocab)]
+    if not groups and len(name) <= 8:  # a bare symbol: "ρ", "M", "Jc"
+        groups = [[p.id for p in vocab.properties if name in p.symbols]]
+    for cands in groups:
+        ids = [c for c in dict.fromkeys(cands) if c]
+        if unit_raw is not None:
+            ids = [i for i in ids if vocab.get(i) and unit_fits_property(unit_raw, i, vocab)]
+        pid = disambiguate(ids, unit_raw, name, vocab=vocab) if ids else None
+        if pid:
+            prop_id, canon = pid, vocab.property(pid).canonical_unit
+            break
+    if prop_id is None:
+        for c in find_condition_keywords(name, vocab):
+            cd = vocab.condition(c.condition_id)
+            if unit_raw is None or cd.canonical_unit is None or same_dimension(unit_raw, cd.canonical_unit):
+                prop_id, canon = cd.id, cd.canonical_unit
+                break
+    if unit_raw is None and prop_id is None:
+        return None, None, None
+    unit = canon if unit_raw is not None and canon is not None and same_dimension(unit_raw, canon) else None
+    return prop_id, unit_raw, unit
