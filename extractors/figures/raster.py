@@ -1,0 +1,584 @@
+"""Raster plot digitizer (CPU): a plot image in, FigureSeries in data units out, or a figure-level reason.
+
+Steps, all on the RGB image (pixels, top-left origin):
+  1. input checks: tiny images are refused, huge ones downscaled to MAX_SIDE; an image without a plain background
+     (photo, micrograph) is `not_a_plot`;
+  2. axes: long orthogonal ink lines (OpenCV morphology) meeting in a bottom-left corner make a panel (several
+     panels -> a, b, ...); none -> `no_axes`;
+  3. ticks: short ink runs just outside (else inside) each axis line; tick labels: the text line below the x axis
+     and the right-aligned column left of the y axis, read with rapidocr (recognition only on each label box), or
+     taken from `text_spans` when the caller already knows the text;
+  4. calibration: value = a + b*pixel (linear) or log10(value) = a + b*pixel (log) fitted to the tick labels; the
+     fit must pass within 1 % of the axis range of every label (one misread label of five or more may be dropped);
+     otherwise the panel is `uncalibrated` (or `non_numeric` when the labels are not numbers) and yields no series;
+  5. series: coloured pixels inside the plot area (black/grey axes, text and gridlines excluded; legend entries
+     found by their text and masked) are clustered by their colour direction away from white, which antialiasing
+     against a white background does not change; each cluster is a marker set (many similar small blobs ->
+     centroids) or a curve (centre of each run per pixel column);
+  6. each series carries `error_estimate` = one pixel plus the fit residual, as a share of the axis range.
+
+Heavy libraries (numpy, OpenCV, rapidocr) are imported inside functions.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Callable, Sequence
+
+from extractors.figures.raster_axes import (
+    DARK,
+    TEXT_DARK,
+    AxisFit,
+    LabelBox,
+    Panel,
+    decade_exponent,
+    find_panels,
+    fit_axis,
+    grey,
+    label_boxes,
+    match_ticks,
+    offset_boxes,
+    parse_offset_label,
+    parse_tick,
+    tick_positions,
+)
+from schemas.figure import Axis, FigureResult, FigureSeries, SeriesStyle, series_id_for
+from schemas.geometry import BBox
+
+NAME = "figures.raster"
+VERSION = "1"
+MAX_SIDE = 2000  # longer images are downscaled to this many pixels on their long side
+MIN_SIDE = 64  # shorter images are refused
+FIT_TOL = 0.01  # max tick residual, share of the axis range
+GREY_ANGLE = 0.1  # colour directions within this distance of grey are axes/text/gridlines, not series
+MAX_SERIES = 10
+
+TextSpans = Sequence[tuple[str, tuple[float, float, float, float]]]  # text, (x0, y0, x1, y1) in image pixels
+Ocr = Callable[[list], list[tuple[str, float]]]
+
+_ENGINE = None
+_ENGINE_LOCK = threading.Lock()
+
+
+def _engine():
+    """The process-wide rapidocr engine (same settings as pipeline/parse/ocr.py), built on first use."""
+    global _ENGINE
+    if _ENGINE is None:
+        with _ENGINE_LOCK:
+            if _ENGINE is None:
+                from rapidocr import RapidOCR
+
+                _ENGINE = RapidOCR(params={"Global.log_level": "error", "Global.text_score": 0.0})
+    return _ENGINE
+
+
+def rapidocr_read(crops: list) -> list[tuple[str, float]]:
+    """Text and score of each crop (one text line each), recognition only: no detection pass over the figure."""
+    out = []
+    eng = _engine()
+    for c in crops:
+        r = eng(c, use_det=False, use_cls=False, use_rec=True)
+        txts = getattr(r, "txts", None) or ("",)
+        scores = getattr(r, "scores", None) or (0.0,)
+        out.append((str(txts[0]).strip(), float(scores[0])))
+    return out
+
+
+def _to_rgb(image):
+    """uint8 RGB from grey, RGB, RGBA (composited on white), float 0..1 or 16-bit arrays."""
+    import numpy as np
+
+    a = np.asarray(image)
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
+        raise ValueError(f"expected an image array HxW, HxWx3 or HxWx4, got shape {a.shape}")
+    if a.dtype == np.uint16:
+        a = (a >> 8).astype(np.uint8)
+    elif a.dtype.kind == "f":
+        a = np.clip(np.nan_to_num(a) * (255.0 if a.max(initial=0) <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+    elif a.dtype == bool:
+        a = a.astype(np.uint8) * 255
+    elif a.dtype != np.uint8:
+        a = np.clip(a, 0, 255).astype(np.uint8)
+    if a.ndim == 2:
+        a = np.repeat(a[:, :, None], 3, axis=2)
+    elif a.shape[2] == 1:
+        a = np.repeat(a, 3, axis=2)
+    elif a.shape[2] == 4:
+        alpha = a[:, :, 3:4].astype(np.float32) / 255.0
+        a = (a[:, :, :3].astype(np.float32) * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
+    return np.ascontiguousarray(a)
+
+
+def _background_share(rgb) -> float:
+    """Share of pixels in the most common coarse colour (a plot's paper colour; low for photos)."""
+    import numpy as np
+
+    small = rgb[:: max(1, rgb.shape[0] // 200), :: max(1, rgb.shape[1] // 200)]
+    q = (small // 32).reshape(-1, 3).astype(np.int32)
+    codes = q[:, 0] * 64 + q[:, 1] * 8 + q[:, 2]
+    return float(np.bincount(codes, minlength=512).max() / max(1, codes.size))
+
+
+def _crop(rgb, box, pad_frac: float = 0.35):
+    """A padded, white-bordered crop of a text box, upscaled so the text is about 32 px high."""
+    import cv2
+    import numpy as np
+
+    x0, y0, x1, y1 = (int(v) for v in box)
+    h = max(1, y1 - y0)
+    pad = max(2, int(pad_frac * h))
+    H, W = rgb.shape[:2]
+    c = rgb[max(0, y0 - pad) : min(H, y1 + pad), max(0, x0 - pad) : min(W, x1 + pad)]
+    c = cv2.copyMakeBorder(c, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+    if h < 24:
+        f = 32.0 / h
+        c = cv2.resize(c, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
+    return np.ascontiguousarray(c)
+
+
+def _read_labels(rgb, labels: list[LabelBox], spans: TextSpans | None, ocr: Ocr) -> None:
+    """Fill text/score/value of label boxes from known text spans (when given) or OCR."""
+    if spans is not None:
+        for lb in labels:
+            hits = [
+                (t, b)
+                for t, b in spans
+                if lb.box[0] - 2 <= (b[0] + b[2]) / 2 <= lb.box[2] + 2 and lb.box[1] - 2 <= (b[1] + b[3]) / 2 <= lb.box[3] + 2
+            ]
+            if hits:
+                lb.text = " ".join(t for t, _ in sorted(hits, key=lambda tb: tb[1][0]))
+                lb.score = 1.0
+    else:
+        crops = [_crop(rgb, lb.box) for lb in labels]
+        for lb, (text, score) in zip(labels, ocr(crops) if crops else [], strict=True):
+            lb.text, lb.score = text, score
+    for lb in labels:
+        lb.value = parse_tick(lb.text) if lb.score >= 0.3 else None
+
+
+def _span_labels(spans: TextSpans, p: Panel, axis: str) -> list[LabelBox]:
+    """Tick-label boxes straight from known text spans: those just below the x axis / left of the y axis."""
+    out = []
+    for text, b in spans:
+        cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+        h = b[3] - b[1]
+        if axis == "x" and p.x0 - 0.08 * p.width <= cx <= p.x1 + 0.08 * p.width and p.y1 < cy <= p.y1 + 3 * h + 6:
+            out.append(LabelBox(box=tuple(int(round(v)) for v in b), text=text, score=1.0))
+        if axis == "y" and p.y0 - 0.06 * p.height <= cy <= p.y1 + 0.06 * p.height and p.x0 - 0.45 * p.width <= b[2] < p.x0:
+            out.append(LabelBox(box=tuple(int(round(v)) for v in b), text=text, score=1.0))
+    if axis == "y" and out:
+        right = max(lb.box[2] for lb in out)
+        out = [lb for lb in out if lb.box[2] >= right - 1.2 * max(lb.h, 1)]
+    for lb in out:
+        lb.value = parse_tick(lb.text)
+    return out
+
+
+def _calibrate(rgb, ink, p: Panel, axis: str, spans: TextSpans | None, ocr: Ocr):
+    """(fit, labels, reason) for one axis of a panel."""
+    ticks, tick_len = tick_positions(ink, p, axis)
+    if spans is not None:
+        labels = _span_labels(spans, p, axis)
+    else:
+        labels = label_boxes(ink, p, axis, tick_len)
+        _read_labels(rgb, labels, None, ocr)
+    if not labels:
+        return None, labels, "no_axes", f"{axis} axis: no tick labels found"
+    match_ticks(labels, ticks, axis)
+    numeric = [lb for lb in labels if lb.value is not None or decade_exponent(lb.text) is not None]
+    if len(labels) >= 2 and len(numeric) < 2:
+        shown = ", ".join(repr(lb.text) for lb in labels[:6])
+        return None, labels, "non_numeric", f"{axis} axis: tick labels are not numbers ({shown})"
+    length = p.width if axis == "x" else p.height
+    fit, why = fit_axis(labels, float(length), FIT_TOL)
+    if fit is None:
+        return None, labels, "uncalibrated", f"{axis} axis: {why}"
+    if axis == "y" and fit.scale == "linear":
+        _apply_offset(rgb, ink, p, fit, labels, spans, ocr)
+    return fit, labels, "", ""
+
+
+def _apply_offset(rgb, ink, p: Panel, fit: AxisFit, labels: list[LabelBox], spans: TextSpans | None, ocr: Ocr) -> None:
+    """Scale a linear y fit by a "×10^n" / "1e-n" offset label shown above the axis, when there is one."""
+    import numpy as np
+
+    char_h = float(np.median([lb.h for lb in labels])) if labels else 10.0
+    boxes = offset_boxes(ink, p, char_h)
+    if spans is not None:
+        texts = [t for t, b in spans if any(bx.box[0] - 2 <= (b[0] + b[2]) / 2 <= bx.box[2] + 2 and
+                                            bx.box[1] - 2 <= (b[1] + b[3]) / 2 <= bx.box[3] + 2 for bx in boxes)]
+    else:
+        texts = [t for t, sc in (ocr([_crop(rgb, b.box) for b in boxes]) if boxes else []) if sc >= 0.4]
+    for t in texts:
+        e = parse_offset_label(t)
+        if e is not None:
+            fit.a *= 10.0**e
+            fit.b *= 10.0**e
+            fit.offset_exponent = e
+            return
+
+
+def _unit_dirs(rgb_f):
+    """Per pixel: strength |white - c| and the unit direction of (white - c) in RGB."""
+    import numpy as np
+
+    d = 255.0 - rgb_f
+    norm = np.sqrt((d * d).sum(axis=-1))
+    unit = d / np.maximum(norm, 1e-6)[..., None]
+    return norm, unit
+
+
+def _plane(unit):
+    """2-D coordinates of colour directions in the plane orthogonal to grey (1,1,1)/sqrt(3)."""
+    import numpy as np
+
+    e1 = np.array([1.0, -1.0, 0.0]) / math.sqrt(2)
+    e2 = np.array([1.0, 1.0, -2.0]) / math.sqrt(6)
+    return np.stack([unit @ e1, unit @ e2], axis=-1)
+
+
+def _peaks(uv, weight, min_mass: float, max_k: int):
+    """Colour cluster centres: peaks of a weighted 2-D histogram of colour directions."""
+    import cv2
+    import numpy as np
+
+    bins = 64
+    lim = 0.85
+    hist, _, _ = np.histogram2d(uv[:, 0], uv[:, 1], bins=bins, range=[[-lim, lim], [-lim, lim]], weights=weight)
+    hist = cv2.GaussianBlur(hist.astype(np.float32), (5, 5), 1.0)
+    mx = cv2.dilate(hist, np.ones((5, 5), np.uint8))
+    cand = np.argwhere((hist >= mx) & (hist > 0))
+    step = 2 * lim / bins
+    centres = []
+    for i, j in sorted(cand.tolist(), key=lambda ij: -hist[ij[0], ij[1]]):
+        c = np.array([-lim + (i + 0.5) * step, -lim + (j + 0.5) * step])
+        if any(np.linalg.norm(c - q) < 0.12 for q, _ in centres):
+            continue
+        mass = float(weight[np.linalg.norm(uv - c, axis=1) < 0.08].sum())
+        if mass >= min_mass:
+            centres.append((c, mass))
+        if len(centres) >= max_k:
+            break
+    return [c for c, _ in centres]
+
+
+def _legend_entries(rgb, ink_text, p: Panel, char_h: float, ocr: Ocr, spans: TextSpans | None):
+    """Text lines inside the plot area (legend labels, annotations): (box, text) with boxes in image pixels."""
+    import cv2
+    import numpy as np
+
+    m = 3
+    y0, y1, x0, x1 = p.y0 + m, p.y1 - m, p.x0 + m, p.x1 - m
+    if spans is not None:
+        return [
+            (tuple(int(round(v)) for v in b), t)
+            for t, b in spans
+            if x0 <= (b[0] + b[2]) / 2 <= x1 and y0 <= (b[1] + b[3]) / 2 <= y1
+        ]
+    sub = ink_text[y0:y1, x0:x1].astype(np.uint8)
+    if sub.size == 0:
+        return []
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
+    keep = np.zeros_like(sub)
+    for i in range(1, n):
+        x, y, w, h, a = stats[i]
+        if 0.3 * char_h <= h <= 1.8 * char_h and w <= 3 * char_h and a >= 2:
+            keep[lab == i] = 1
+    k = max(2, int(round(1.0 * char_h)))
+    dil = cv2.dilate(keep, cv2.getStructuringElement(cv2.MORPH_RECT, (k, max(1, int(0.2 * char_h)))))
+    n2, _, st2, _ = cv2.connectedComponentsWithStats(dil, connectivity=8)
+    boxes = []
+    for i in range(1, n2):
+        x, y, w, h, _a = st2[i]
+        if 0.5 * char_h <= h <= 2.2 * char_h and w >= 0.5 * char_h:
+            boxes.append((x + x0, y + y0, x + x0 + w, y + y0 + h))
+    boxes = sorted(boxes, key=lambda b: (b[1], b[0]))[:12]
+    if not boxes:
+        return []
+    read = ocr([_crop(rgb, b) for b in boxes])
+    return [(b, t) for b, (t, s) in zip(boxes, read, strict=True) if s >= 0.5 and any(ch.isalnum() for ch in t)]
+
+
+def _series_points(mask, weight, p: Panel, thick: float):
+    """(kind, points in pixels [(col, row)], marker size) for one colour cluster mask inside the plot area."""
+    import cv2
+    import numpy as np
+
+    n, lab, stats, cents = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    comps = [i for i in range(1, n) if stats[i, 4] >= 3]
+    if not comps:
+        return None, [], None
+    areas = np.array([stats[i, 4] for i in comps], float)
+    dims = np.array([max(stats[i, 2], stats[i, 3]) for i in comps], float)
+    aspect = np.array([max(stats[i, 2], stats[i, 3]) / max(1, min(stats[i, 2], stats[i, 3])) for i in comps])
+    small = max(5.0, 0.06 * min(p.width, p.height))
+    med_a = float(np.median(areas))
+    uniform = float(np.mean((areas >= 0.4 * med_a) & (areas <= 2.5 * med_a)))
+    if len(comps) >= 3 and float(np.median(dims)) <= small and float(np.median(aspect)) < 2.2 and uniform >= 0.6:
+        pts = []
+        for i in comps:
+            if stats[i, 4] < 0.3 * med_a:
+                continue
+            ys, xs = np.nonzero(lab == i)
+            w = weight[ys, xs]
+            pts.append((float((xs * w).sum() / w.sum()), float((ys * w).sum() / w.sum())))
+        return "markers", sorted(pts), float(np.median(dims))
+    pts = []
+    gap = max(2, int(round(2 * thick)))
+    cols = np.flatnonzero(mask.any(axis=0))
+    for c in cols:
+        rows = np.flatnonzero(mask[:, c])
+        runs = np.split(rows, np.flatnonzero(np.diff(rows) > gap) + 1)
+        for r in runs:
+            w = weight[r, c]
+            pts.append((float(c), float((r * w).sum() / max(w.sum(), 1e-6))))
+    return "line", pts, None
+
+
+def _hex(rgb_pixels) -> str:
+    import numpy as np
+
+    c = np.median(rgb_pixels, axis=0).astype(int)
+    return "#{:02x}{:02x}{:02x}".format(*[int(v) for v in c])
+
+
+def _axis_model(fit: AxisFit, p: Panel, axis: str) -> Axis:
+    if axis == "x":
+        lo, hi = fit.value([p.x0, p.x1])
+    else:
+        lo, hi = fit.value([p.y1, p.y0])
+    return Axis(
+        scale=fit.scale,
+        lo=float(lo),
+        hi=float(hi),
+        n_ticks=fit.n,
+        offset_exponent=fit.offset_exponent,
+        residual=round(fit.residual, 6),
+        side="bottom" if axis == "x" else "left",
+    )
+
+
+def _page_box(bbox: BBox | None, shape, box) -> BBox | None:
+    """A pixel box of the (possibly downscaled) image mapped onto the figure's page bbox."""
+    if bbox is None:
+        return None
+    h, w = shape[:2]
+    sx, sy = bbox.width / w, bbox.height / h
+    return BBox(
+        x0=bbox.x0 + box[0] * sx, y0=bbox.y0 + box[1] * sy, x1=bbox.x0 + box[2] * sx, y1=bbox.y0 + box[3] * sy
+    ).rounded()
+
+
+def _panel_series(rgb, ink, p: Panel, fx: AxisFit, fy: AxisFit, labels, ocr, spans, ids, page, bbox):
+    """Series of one calibrated panel."""
+    import numpy as np
+
+    H, W = rgb.shape[:2]
+    char_h = float(np.median([lb.h for lb in labels])) if labels else 10.0
+    thick = max(1.0, (p.xline.t1 - p.xline.t0 + 1 + p.yline.t1 - p.yline.t0 + 1) / 2)
+    m = int(math.ceil(thick)) + 1
+    y0, y1, x0, x1 = p.y0 + m, p.y1 - m + 1, p.x0 + m, p.x1 - m + 1
+    if p.right_frame:
+        x1 -= m
+    if p.top_frame:
+        y0 += m
+    if y1 - y0 < 10 or x1 - x0 < 10:
+        return [], "plot area too small"
+    area = rgb[y0:y1, x0:x1].astype(np.float32)
+    norm, unit = _unit_dirs(area)
+    uv = _plane(unit)
+    sat = np.linalg.norm(uv, axis=-1)
+    coloured = (norm > 35) & (sat > GREY_ANGLE)
+    g = grey(rgb)
+    ink_text = (g < TEXT_DARK) & ~_coloured_full(rgb)
+    entries = _legend_entries(rgb, ink_text, p, char_h, ocr, spans)
+    legend_boxes = []
+    for (bx0, by0, bx1, by1), text in entries:
+        hh = by1 - by0
+        lb_box = (bx0 - int(4.6 * hh), by0 - int(0.4 * hh), bx1 + int(0.3 * hh), by1 + int(0.4 * hh))
+        legend_boxes.append((lb_box, (bx0, by0, bx1, by1), text))
+        coloured[max(0, lb_box[1] - y0) : max(0, lb_box[3] - y0), max(0, lb_box[0] - x0) : max(0, lb_box[2] - x0)] = False
+    if not coloured.any():
+        return [], "no coloured curves or markers inside the axes"
+    ys, xs = np.nonzero(coloured)
+    w = norm[ys, xs]
+    min_mass = max(40.0 * 3, 0.01 * float(w.sum()), 0.15 * min(x1 - x0, y1 - y0) * 60)
+    centres = _peaks(uv[ys, xs], w, min_mass, MAX_SERIES)
+    if not centres:
+        return [], "coloured pixels too few to form a series"
+    C = np.array(centres)
+    d = np.linalg.norm(uv[ys, xs][:, None, :] - C[None, :, :], axis=-1)
+    k = d.argmin(axis=1)
+    kd = d[np.arange(len(k)), k]
+    out = []
+    for ci in range(len(centres)):
+        sel = (k == ci) & (kd < 0.12)
+        if sel.sum() < 5:
+            continue
+        mask = np.zeros(coloured.shape, bool)
+        mask[ys[sel], xs[sel]] = True
+        kind, pts, msize = _series_points(mask, norm, p, thick)
+        if not pts:
+            continue
+        px = np.array([q[0] for q in pts]) + x0
+        py = np.array([q[1] for q in pts]) + y0
+        dx, dy = fx.value(px), fy.value(py)
+        strongest = norm[ys[sel], xs[sel]]
+        core = area[ys[sel], xs[sel]][strongest >= np.quantile(strongest, 0.8)]
+        color = _hex(core)
+        label = _legend_label(legend_boxes, rgb, C, ci, x0, y0)
+        err = max(1.0 / max(1, p.width) + fx.residual, 1.0 / max(1, p.height) + fy.residual)
+        flags = []
+        if fx.dropped or fy.dropped:
+            flags.append("tick_label_dropped:" + "|".join(fx.dropped + fy.dropped))
+        if fx.reinterpreted or fy.reinterpreted:
+            flags.append("log_labels_reread")
+        out.append(
+            dict(
+                kind=kind,
+                points=[[float(a), float(b)] for a, b in zip(dx, dy, strict=True)],
+                color=color,
+                label=label,
+                error=err,
+                flags=flags,
+                marker="circle" if kind == "markers" else None,
+            )
+        )
+    if not out:
+        return [], "no series left after removing legend and text"
+    return out, ""
+
+
+def _coloured_full(rgb):
+    import numpy as np
+
+    norm, unit = _unit_dirs(rgb.astype(np.float32))
+    return (norm > 35) & (np.linalg.norm(_plane(unit), axis=-1) > GREY_ANGLE)
+
+
+def _legend_label(legend_boxes, rgb, C, ci: int, x0: int, y0: int) -> str | None:
+    """The legend text whose sample (left of the text) has this cluster's colour."""
+    import numpy as np
+
+    best, best_n = None, 0
+    for _lb_box, (bx0, by0, _bx1, by1), text in legend_boxes:
+        hh = by1 - by0
+        sx0, sx1 = max(0, bx0 - int(4.6 * hh)), max(0, bx0 - int(0.15 * hh))
+        sample = rgb[max(0, by0 - hh // 3) : by1 + hh // 3, sx0:sx1].astype(np.float32)
+        if sample.size == 0:
+            continue
+        norm, unit = _unit_dirs(sample)
+        uv = _plane(unit)
+        ok = (norm > 35) & (np.linalg.norm(uv, axis=-1) > GREY_ANGLE)
+        if not ok.any():
+            continue
+        d = np.linalg.norm(uv[ok][:, None, :] - C[None, :, :], axis=-1)
+        n = int(((d.argmin(axis=1) == ci) & (d.min(axis=1) < 0.12)).sum())
+        if n > best_n and n >= 3:
+            best, best_n = text, n
+    return best
+
+
+def digitize_raster(
+    image,
+    *,
+    figure_id: str,
+    paper_id: str,
+    page: int | None = None,
+    bbox: BBox | None = None,
+    label: str | None = None,
+    text_spans: TextSpans | None = None,
+    ocr: Ocr | None = None,
+) -> FigureResult:
+    """Digitize a raster plot image (numpy array: grey, RGB or RGBA).
+
+    `bbox` is where the image sits on the page (PDF points) and maps series boxes onto the page; `text_spans`
+    (text, pixel box) replace OCR when the figure's text is known; `ocr` overrides the rapidocr reader
+    (a callable taking a list of text-line crops and returning (text, score) per crop). Never raises on a bad
+    image: the result's status and reason say what was wrong.
+    """
+    t0 = time.perf_counter()
+    base = dict(paper_id=paper_id, figure_id=figure_id, label=label, page=page, bbox=bbox, method="raster")
+    base.update(extractor=NAME, extractor_version=VERSION)
+    try:
+        res = _digitize(image, base, text_spans, ocr or rapidocr_read)
+    except Exception as e:  # a bad figure must not stop the batch; the reason is kept on the figure
+        res = FigureResult(**base, status="error", reason=f"{type(e).__name__}: {e}")
+    res.seconds = round(time.perf_counter() - t0, 4)
+    return res
+
+
+def _digitize(image, base: dict, spans: TextSpans | None, ocr: Ocr) -> FigureResult:
+    import cv2
+
+    rgb = _to_rgb(image)
+    h, w = rgb.shape[:2]
+    if min(h, w) < MIN_SIDE:
+        return FigureResult(**base, status="not_a_plot", reason=f"image too small ({w}x{h} px, need {MIN_SIDE})")
+    flags_scale = 1.0
+    if max(h, w) > MAX_SIDE:
+        flags_scale = MAX_SIDE / max(h, w)
+        rgb = cv2.resize(rgb, (max(1, int(w * flags_scale)), max(1, int(h * flags_scale))), interpolation=cv2.INTER_AREA)
+        if spans is not None:
+            spans = [(t, tuple(v * flags_scale for v in b)) for t, b in spans]
+    bg = _background_share(rgb)
+    if bg < 0.35:
+        return FigureResult(
+            **base, status="not_a_plot", reason=f"no plain background ({bg:.0%} of pixels share one colour): photo?"
+        )
+    ink = grey(rgb) < DARK
+    panels, _, _ = find_panels(ink)
+    if not panels:
+        return FigureResult(**base, status="no_axes", reason="no pair of long orthogonal axis lines meeting in a corner")
+    series: list[FigureSeries] = []
+    reasons: list[str] = []
+    statuses: list[str] = []
+    multi = len(panels) > 1
+    for i, p in enumerate(panels):
+        name = chr(ord("a") + i) if multi else None
+        fx, lx, st_x, why_x = _calibrate(rgb, ink, p, "x", spans, ocr)
+        fy, ly, st_y, why_y = _calibrate(rgb, ink, p, "y", spans, ocr)
+        if fx is None or fy is None:
+            statuses.append(st_x or st_y)
+            reasons.append(f"panel {name or 1}: " + "; ".join(r for r in (why_x, why_y) if r))
+            continue
+        found, why = _panel_series(rgb, ink, p, fx, fy, lx + ly, ocr, spans, None, base["page"], base["bbox"])
+        if not found:
+            statuses.append("no_series")
+            reasons.append(f"panel {name or 1}: {why}")
+            continue
+        xa, ya = _axis_model(fx, p, "x"), _axis_model(fy, p, "y")
+        for s in found:
+            idx = len(series)
+            flags = list(s["flags"])
+            if flags_scale != 1.0:
+                flags.append(f"downscaled:{flags_scale:.3f}")
+            series.append(
+                FigureSeries(
+                    series_id=series_id_for(base["paper_id"], base["figure_id"], name, idx, "raster"),
+                    paper_id=base["paper_id"],
+                    figure_id=base["figure_id"],
+                    panel=name,
+                    page=base["page"],
+                    bbox=_page_box(base["bbox"], rgb.shape, (p.x0, p.y0, p.x1, p.y1)),
+                    method="raster",
+                    x=xa,
+                    y=ya,
+                    label=s["label"],
+                    style=SeriesStyle(color=s["color"], kind=s["kind"], marker=s["marker"]),
+                    points=s["points"],
+                    error_estimate=round(s["error"], 6),
+                    extractor=NAME,
+                    extractor_version=VERSION,
+                    flags=flags,
+                )
+            )
+    if series:
+        status, reason = "digitized", "; ".join(reasons)
+    else:
+        order = ["uncalibrated", "non_numeric", "no_series", "no_axes"]
+        status = next((s for s in order if s in statuses), "no_axes")
+        reason = "; ".join(reasons)
+    return FigureResult(**base, status=status, reason=reason, n_panels=len(panels), series=series)
