@@ -398,6 +398,124 @@ from pipeline.review.cli import review_app  # noqa: E402
 app.add_typer(review_app, name="review")
 
 
+tokenizer_app = typer.Typer(no_args_is_help=True, help="The chemistry-aware BPE tokenizer (pipeline/train/tokenizer.py).")
+app.add_typer(tokenizer_app, name="tokenizer")
+
+
+def _shards_dir(cfg: Config, explicit: Optional[Path]) -> Path:
+    return explicit or cfg.shard.out_dir or (cfg.work_dir / "shards")
+
+
+@tokenizer_app.command("train")
+def tokenizer_train(
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    shards: Optional[Path] = typer.Option(None, "--shards", help="shards folder (config: tokenizer.shards_dir)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="tokenizer folder (config: tokenizer.out_dir)"),
+    vocab_size: Optional[int] = typer.Option(None, "--vocab-size", help="config: tokenizer.vocab_size"),
+    min_frequency: Optional[int] = typer.Option(None, "--min-frequency", help="config: tokenizer.min_frequency"),
+    records: Optional[bool] = typer.Option(None, "--records/--no-records", help="config: tokenizer.include_records"),
+):
+    """Train the BPE tokenizer on the shards; print fertility vs a plain byte-level BPE and the round-trip check."""
+    cfg = _cfg(
+        config,
+        work_dir=work_dir,
+        **{
+            "tokenizer.shards_dir": shards,
+            "tokenizer.out_dir": out,
+            "tokenizer.vocab_size": vocab_size,
+            "tokenizer.min_frequency": min_frequency,
+            "tokenizer.include_records": records,
+        },
+    )
+    from pipeline.train.tokenizer import report_table, train_from_shards
+
+    tc = cfg.tokenizer
+    out_dir = tc.out_dir or (cfg.work_dir / "tokenizer")
+    try:
+        with console.status("training tokenizers (chemistry-aware and baseline)"):
+            report = train_from_shards(
+                _shards_dir(cfg, tc.shards_dir), out_dir, tc.vocab_size, tc.min_frequency, tc.include_records, tc.split
+            )
+    except MatlitError as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    console.print(report_table(report))
+    bad = report["train"]["chem"]["round_trip"]["failed"]
+    console.print(f"tokenizer: {out_dir} (HF format); report: {out_dir / 'report.json'}")
+    if bad:
+        console.print(f"[red]round trip failed on {bad} texts[/red]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def pretrain(
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    shards: Optional[Path] = typer.Option(None, "--shards", help="shards folder (config: train.shards_dir)"),
+    tokenizer: Optional[Path] = typer.Option(None, "--tokenizer", help="tokenizer folder (config: train.tokenizer_dir)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="output folder (config: train.out_dir)"),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="config: train.max_steps"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="config: train.batch_size"),
+    seq_len: Optional[int] = typer.Option(None, "--seq-len", help="config: train.seq_len"),
+    lr: Optional[float] = typer.Option(None, "--lr", help="config: train.lr"),
+    record_fraction: Optional[float] = typer.Option(None, "--record-fraction", help="config: train.record_fraction"),
+    num_workers: Optional[int] = typer.Option(None, "--num-workers", help="DataLoader workers (config: train.num_workers)"),
+    save_every: Optional[int] = typer.Option(None, "--save-every", help="config: train.save_every"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="config: train.seed"),
+    device: Optional[str] = typer.Option(None, "--device", help="auto | cpu | cuda (config: train.device)"),
+    precision: Optional[str] = typer.Option(None, "--precision", help="auto | fp32 | bf16 (config: train.precision)"),
+    resume: Optional[bool] = typer.Option(None, "--resume/--no-resume", help="config: train.resume"),
+    threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (config: train.threads)"),
+    no_progress: bool = NoProgressOpt,
+):
+    """Pretrain a small GPT-style model on the shards with the trained tokenizer (checkpoints, exact resume)."""
+    cfg = _cfg(
+        config,
+        work_dir=work_dir,
+        **{
+            "train.shards_dir": shards,
+            "train.tokenizer_dir": tokenizer,
+            "train.out_dir": out,
+            "train.max_steps": max_steps,
+            "train.batch_size": batch_size,
+            "train.seq_len": seq_len,
+            "train.lr": lr,
+            "train.record_fraction": record_fraction,
+            "train.num_workers": num_workers,
+            "train.save_every": save_every,
+            "train.seed": seed,
+            "train.device": device,
+            "train.precision": precision,
+            "train.resume": resume,
+            "train.threads": threads,
+            "train.progress": False if no_progress else None,
+        },
+    )
+    from pipeline.train.pretrain import pretrain as run_pretrain
+
+    tc = cfg.train
+    tok_dir = tc.tokenizer_dir or cfg.tokenizer.out_dir or (cfg.work_dir / "tokenizer")
+    out_dir = tc.out_dir or (cfg.work_dir / "pretrain")
+    try:
+        r = run_pretrain(tc, _shards_dir(cfg, tc.shards_dir), tok_dir, out_dir, console=console)
+    except MatlitError as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    first = f"{r.losses[0]:.4f}" if r.losses else "-"
+    last = f"{r.losses[-1]:.4f}" if r.losses else "-"
+    ev = f"{r.eval_loss:.4f}" if r.eval_loss is not None else "-"
+    console.print(
+        f"pretrain: steps {r.start_step} -> {r.step} on {r.device} ({r.precision}); loss {first} -> {last}; "
+        f"validation loss {ev}; {r.tokens_per_s:.0f} tokens/s; model: {out_dir / 'final'}"
+    )
+
+
+from pipeline.review.cli import review_app  # noqa: E402
+
+app.add_typer(review_app, name="review")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

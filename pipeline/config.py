@@ -192,6 +192,59 @@ class ShardConfig(Section):
                                                      "keep with review_status=rejected; None = review.rejected")
 
 
+class TokenizerConfig(Section):
+    """The chemistry-aware BPE tokenizer (`matlit tokenizer train`, pipeline/train/tokenizer.py)."""
+
+    shards_dir: Path | None = Field(default=None, description="shards to train on; default shard.out_dir or <work_dir>/shards")
+    out_dir: Path | None = Field(default=None, description="tokenizer folder (HF format); default <work_dir>/tokenizer")
+    vocab_size: int = Field(default=8000, ge=300, description="learned vocabulary (reserved elements/units come on top)")
+    min_frequency: int = Field(default=2, ge=1, description="BPE merges seen fewer times are not learned")
+    include_records: bool = Field(default=True, description="train on the records' record_text too, not only paper text")
+    split: str = Field(default="train", description="split trained on; fertility is also reported on validation")
+
+
+class TrainConfig(Section):
+    """Reference pretraining (`matlit pretrain`, pipeline/train/): streaming dataset + a small GPT-style model."""
+
+    shards_dir: Path | None = Field(default=None, description="default shard.out_dir or <work_dir>/shards")
+    tokenizer_dir: Path | None = Field(default=None, description="default tokenizer.out_dir or <work_dir>/tokenizer")
+    out_dir: Path | None = Field(default=None, description="checkpoints, log, final model; default <work_dir>/pretrain")
+    model: dict[str, Any] = Field(
+        default_factory=lambda: {
+            "model_type": "llama",
+            "hidden_size": 64,
+            "intermediate_size": 172,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "tie_word_embeddings": True,
+        },
+        description="transformers config: model_type (llama, gpt2, ...) and its fields; vocab size and special "
+        "token ids come from the tokenizer",
+    )
+    seq_len: int = Field(default=128, ge=8, description="tokens per packed sample")
+    batch_size: int = Field(default=8, ge=1)
+    max_steps: int = Field(default=200, ge=1)
+    lr: float = Field(default=3e-3, gt=0)
+    warmup_steps: int = Field(default=10, ge=0)
+    weight_decay: float = Field(default=0.1, ge=0)
+    grad_clip: float = Field(default=1.0, ge=0, description="max gradient norm; 0 = off")
+    seed: int = 0
+    record_fraction: float = Field(default=0.3, ge=0.0, le=1.0, description="share of documents drawn from record_text")
+    shuffle_buffer: int = Field(default=256, ge=0, description="documents in the shuffle buffer (0 = no shuffle)")
+    num_workers: int = Field(default=0, ge=0, description="DataLoader workers (resume needs the same number)")
+    save_every: int = Field(default=50, ge=0, description="checkpoint every N steps (0 = only at the end)")
+    keep_checkpoints: int = Field(default=2, ge=1)
+    eval_batches: int = Field(default=8, ge=0, description="validation-split batches scored at the end (0 = none)")
+    log_every: int = Field(default=10, ge=0)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = Field(default="auto", description="auto: bf16 autocast on a GPU, fp32 on CPU")
+    resume: bool = Field(default=True, description="continue from the newest checkpoint in out_dir")
+    threads: int | None = Field(default=None, ge=1, description="torch CPU threads (None: torch's default; 1 is "
+                                "fastest for tiny models on a busy machine)")
+    progress: bool = True
+
+
 _YAML_FILE: dict[str, Path | None] = {"path": None}
 
 
@@ -210,6 +263,8 @@ class Config(BaseSettings):
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     shard: ShardConfig = Field(default_factory=ShardConfig)
+    tokenizer: TokenizerConfig = Field(default_factory=TokenizerConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
 
     STAGE_ORDER: ClassVar[list[str]] = ["fetch", "parse", "extract", "normalize", "shard"]
 

@@ -1,0 +1,1 @@
+"""Training on the shards: chemistry-aware tokenizer, streaming dataset, reference pretraining."""
