@@ -39,6 +39,8 @@ def _state(cfg, rid):
 
 
 def test_curate_by_keyboard_and_shards_reflect_it(live_server, browser_page, tmp_path):
+    from playwright.sync_api import expect
+
     base, cfg = live_server
     page = browser_page
     errors: list[str] = []
@@ -60,14 +62,14 @@ def test_curate_by_keyboard_and_shards_reflect_it(live_server, browser_page, tmp
     first = page.get_attribute(".record", "data-record-id")
     img = page.locator("#page-img")
     img.wait_for()
-    page.wait_for_function("document.getElementById('page-img').complete")
+    page.wait_for_load_state("load")  # images included
     assert page.evaluate("document.getElementById('page-img').naturalWidth") > 500
     assert page.locator(".evbox").count() >= 1 and page.locator(".evbox").first.is_visible()
     assert page.locator("mark.quantity").count() == 1
 
     # a: accept -> the next record opens
     page.keyboard.press("a")
-    page.wait_for_function(f"!location.pathname.endsWith('{first}')")
+    page.wait_for_url(lambda u, r=first: "/record/" in u and r not in u)
     assert _state(cfg, first) == ("accept", 1)
     second = page.get_attribute(".record", "data-record-id")
 
@@ -76,7 +78,7 @@ def test_curate_by_keyboard_and_shards_reflect_it(live_server, browser_page, tmp
     assert page.locator("#edit-form").is_visible()
     page.keyboard.type("3.45")  # the values field is focused with its text selected
     page.keyboard.press("Enter")
-    page.wait_for_function(f"!location.pathname.endsWith('{second}')")
+    page.wait_for_url(lambda u, r=second: "/record/" in u and r not in u)
     assert _state(cfg, second) == ("edit", 1)
     third = page.get_attribute(".record", "data-record-id")
 
@@ -84,7 +86,7 @@ def test_curate_by_keyboard_and_shards_reflect_it(live_server, browser_page, tmp
     page.keyboard.press("r")
     assert page.locator("#reject-form").is_visible()
     page.keyboard.press("1")
-    page.wait_for_function(f"!location.pathname.endsWith('{third}')")
+    page.wait_for_url(lambda u, r=third: "/record/" in u and r not in u)
     assert _state(cfg, third) == ("reject", 1)
 
     # k goes back; the decided records show their audit entries
@@ -99,7 +101,7 @@ def test_curate_by_keyboard_and_shards_reflect_it(live_server, browser_page, tmp
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "filter-input"
     page.select_option("select[name=status]", "reject")
-    page.wait_for_function("document.getElementById('total').textContent === '1'")
+    expect(page.locator("#total")).to_have_text("1")
     page.screenshot(path=str(tmp_path / "queue.png"))
     assert errors == []
 
