@@ -151,6 +151,10 @@ def main(argv: list[str]) -> None:
             result = _measure_extract(args.pdfs)
         elif args.one == "hostile":
             result = _measure_hostile()
+        elif args.one == "shard":
+            from pipeline.shard.bench import measure_shard
+
+            result = measure_shard(args.pdfs)
         else:
             result = _measure(args.one, args.pdfs, args.repeat)
         print(json.dumps(result))
@@ -194,7 +198,17 @@ def main(argv: list[str]) -> None:
     console.print(f"budget 30 s per 1 MB input: worst {worst:.1f} s -> {'met' if worst < 30 else 'NOT met'}")
     out = REPO / "work" / "bench"
     out.mkdir(parents=True, exist_ok=True)
-    report = {"results": results, "ratio_no_tables": round(ratio, 3), "extract": ex, "hostile": hostile}
+    sh = run_one("shard", args.pdfs, 1)
+    t4 = Table(title=f"shard write: {sh['rows']} records ({sh['input_mb']} MB JSONL) -> {sh['shards']} zstd Parquet "
+               f"shards ({sh['output_mb']} MB), CPU s", title_justify="left")
+    for col in ("measurement", "seconds", "output MB/s", "input MB/s", "rows/s", "ratio to bare write"):
+        t4.add_column(col, justify="left" if col == "measurement" else "right")
+    t4.add_row("matlit shard (records table)", f"{sh['stage_s']:.2f}", f"{sh['stage_mb_per_s']:.2f}",
+               f"{sh['input_mb'] / sh['stage_s']:.1f}", str(sh["stage_rows_per_s"]), f"{sh['ratio']:.3f}")
+    t4.add_row("bare pyarrow.parquet.write_table", f"{sh['bare_write_s']:.2f}", f"{sh['bare_mb_per_s']:.2f}", "-",
+               str(sh["bare_rows_per_s"]), "1.000")
+    console.print(t4)
+    report = {"results": results, "ratio_no_tables": round(ratio, 3), "extract": ex, "hostile": hostile, "shard": sh}
     (out / "bench.json").write_text(json.dumps(report, indent=2))
 
 

@@ -19,7 +19,7 @@ from typing import Any, get_args
 import pyarrow as pa
 from pydantic import BaseModel
 
-from schemas.arrow import _strip_optional, _to_arrow_value, arrow_type
+from schemas.arrow import _strip_optional, arrow_type
 from schemas.record import Record
 from schemas.version import SCHEMA_VERSION
 
@@ -122,17 +122,21 @@ def record_leaf_paths(model: type[BaseModel] = Record, prefix: str = "") -> list
     return out
 
 
-def _get(obj: Any, path: str) -> Any:
-    for part in path.split("."):
-        if obj is None:
+_SPLIT_PATHS = {name: tuple(path.split(".")) for name, path in RECORD_COLUMNS.items()}
+
+
+def _get(d: Any, parts: tuple[str, ...]) -> Any:
+    for part in parts:
+        if d is None:
             return None
-        obj = getattr(obj, part)
-    return obj
+        d = d[part]
+    return d
 
 
 def flatten(record: Record, **extra: Any) -> dict:
     """One flat row of a record. `extra` sets derived columns the writer owns (review_status, record_text, split)."""
-    row = {name: _to_arrow_value(_get(record, path)) for name, path in RECORD_COLUMNS.items()}
+    data = record.model_dump()  # pydantic-core: nested models -> dicts (Arrow structs), Literals are plain strings
+    row = {name: _get(data, parts) for name, parts in _SPLIT_PATHS.items()}
     q = record.quantity
     row["value_num"] = q.values_canonical[0] if q.values_canonical else None
     first = record.evidence.prov[0] if record.evidence.prov else None
