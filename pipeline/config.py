@@ -224,7 +224,9 @@ class TrainConfig(Section):
     )
     seq_len: int = Field(default=128, ge=8, description="tokens per packed sample")
     batch_size: int = Field(default=8, ge=1)
-    max_steps: int = Field(default=200, ge=1)
+    max_steps: int = Field(default=200, ge=1, description="length of the run (and of the lr schedule)")
+    stop_at: int | None = Field(default=None, ge=1, description="stop early at this step with a checkpoint (a "
+                                "time-limited job); the next run resumes there")
     lr: float = Field(default=3e-3, gt=0)
     warmup_steps: int = Field(default=10, ge=0)
     weight_decay: float = Field(default=0.1, ge=0)

@@ -62,6 +62,8 @@ def build_model(model_cfg: dict, tokenizer_dir: Path, seq_len: int):
     """A randomly initialised causal LM from a transformers config dict sized to the tokenizer."""
     from transformers import AutoConfig, AutoModelForCausalLM, PreTrainedTokenizerFast
 
+    if not (Path(tokenizer_dir) / "tokenizer.json").is_file():
+        raise PretrainError(f"no tokenizer in {tokenizer_dir} (run `matlit tokenizer train` first)")
     tok = PreTrainedTokenizerFast.from_pretrained(str(tokenizer_dir))
     cfg = dict(model_cfg)
     model_type = cfg.pop("model_type", None)
@@ -232,7 +234,8 @@ def pretrain(cfg, shards_dir: Path, tokenizer_dir: Path, out_dir: Path, console=
     with progress, open(log, "a", encoding="utf-8") as logf:
         task = progress.add_task("steps", total=cfg.max_steps, completed=step, loss="-")
         it = iter(loader)
-        while step < cfg.max_steps:
+        stop = min(cfg.max_steps, cfg.stop_at or cfg.max_steps)
+        while step < stop:
             batch = next(it)
             ids = batch["input_ids"].to(device, non_blocking=True)
             with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
