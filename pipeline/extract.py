@@ -20,11 +20,33 @@ from pipeline.workdir import WorkDir, atomic_write_text
 from schemas import Block, BlockKind, CharSpan, ParsedDocument, Prov, Record
 
 
-def build_extractors(names: list[str]) -> list:
-    """The explicit registry: config names -> extractor instances."""
+def encoder_dir(cfg) -> Path:
+    """The trained encoder folder of this config (extract.encoder_dir, else <work_dir>/models/encoder)."""
+    return Path(cfg.extract.encoder_dir or Path(cfg.work_dir) / "models" / "encoder")
+
+
+def extractor_names(cfg) -> list[str]:
+    """extract.extractors, with text_rules run as text_rules+encoder when extract.encoder says so (auto: when
+    trained weights exist in encoder_dir; a fresh machine without weights runs the rules alone)."""
+    names = list(cfg.extract.extractors)
+    mode = cfg.extract.encoder
+    if mode == "on" or (mode == "auto" and (encoder_dir(cfg) / "config.json").is_file()):
+        names = ["text_rules+encoder" if n == "text_rules" else n for n in names]
+    return names
+
+
+def build_extractors(names: list[str], encoder_path: Path | None = None, llm_cfg=None, work_dir: Path | None = None) -> list:
+    """The explicit registry: config names -> extractor instances (encoder ones load the model in `encoder_path`)."""
     out = []
     for name in names:
-        if name == "text_rules":
+        if name in ("encoder", "text_rules+encoder"):
+            from extractors.encoder import EncoderExtractor, RulesEncoderExtractor
+
+            path = Path(encoder_path or Path("work/models/encoder"))
+            if not (path / "config.json").is_file():
+                raise ConfigError(f"extractor {name!r} needs a trained encoder in {path}: run `matlit train-ner` first")
+            out.append(EncoderExtractor(path) if name == "encoder" else RulesEncoderExtractor(path))
+        elif name == "text_rules":
             from extractors.text_rules import TextRulesExtractor
 
             out.append(TextRulesExtractor())
@@ -32,6 +54,11 @@ def build_extractors(names: list[str]) -> list:
             from extractors.tables import TableExtractor
 
             out.append(TableExtractor())
+        elif name == "llm":
+            from pipeline.config import LLMConfig
+            from pipeline.llm.build import build_llm_extractor
+
+            out.append(build_llm_extractor(llm_cfg or LLMConfig(), work_dir))
         elif name == "cde":
             from pipeline.cde import CdeExtractor
 
@@ -39,7 +66,7 @@ def build_extractors(names: list[str]) -> list:
             ex.start()  # a missing .venv-cde or missing CDE models is a config error: abort now, not per paper
             out.append(ex)
         else:
-            raise ConfigError(f"unknown extractor {name!r} (known: text_rules, tables, cde)")
+            raise ConfigError(f"unknown extractor {name!r} (known: text_rules, tables, cde, encoder, text_rules+encoder, llm)")
     return out
 
 
@@ -63,9 +90,16 @@ def text_document(doc_id: str, text: str) -> ParsedDocument:
     return doc
 
 
-def extract_texts(items: Iterable[tuple[str, str]], extractor_names: list[str] | None = None) -> list[Record]:
-    """Run the extractors over (doc_id, text) pairs; records' spans index each text."""
-    extractors = build_extractors(extractor_names or ["text_rules"])
+def extract_texts(
+    items: Iterable[tuple[str, str]],
+    extractor_names: list[str] | None = None,
+    encoder_path: Path | None = None,
+    extractors: list | None = None,
+) -> list[Record]:
+    """Run the extractors over (doc_id, text) pairs; records' spans index each text. Pass `extractors` (built once
+    with build_extractors) to reuse loaded models across calls."""
+    if extractors is None:
+        extractors = build_extractors(extractor_names or ["text_rules"], encoder_path)
     out: list[Record] = []
     for doc_id, text in items:
         out.extend(extract_document(text_document(doc_id, text), extractors))
@@ -84,13 +118,17 @@ def read_text_jsonl(path: Path) -> Iterator[tuple[str, str]]:
                 raise BadInputError(f"{path}:{n}: expected a JSON object with 'id' and 'text' ({e})") from e
 
 
-def extract_text_file(inp: Path, out: Path, extractor_names: list[str] | None = None) -> int:
+def extract_text_file(
+    inp: Path, out: Path, extractor_names: list[str] | None = None, encoder_path: Path | None = None
+) -> int:
     """The raw-text contract. Returns the number of records written."""
     from pipeline.normalize import normalize_records
 
     lines = []
+    extractors = build_extractors(extractor_names or ["text_rules"], encoder_path)
     for doc_id, text in read_text_jsonl(inp):
-        for rec in normalize_records(extract_texts([(doc_id, text)], extractor_names)):
+        recs = extract_document(text_document(doc_id, text), extractors)
+        for rec in normalize_records(recs):
             row = {"doc_id": doc_id, **rec.model_dump(mode="json")}
             lines.append(json.dumps(row, ensure_ascii=False) + "\n")
     atomic_write_text(out, "".join(lines))
@@ -106,9 +144,15 @@ class ExtractStage(Stage):
     def extractors(self) -> list:
         """Built once per worker process (an extractor may hold a model or a subprocess)."""
         if getattr(self, "_extractors", None) is None:
-            self._extractors = build_extractors(self.cfg.extract.extractors)
+            self._extractors = build_extractors(
+                extractor_names(self.cfg), encoder_dir(self.cfg), llm_cfg=self.cfg.llm, work_dir=self.cfg.work_dir
+            )
         return self._extractors
 
     def process(self, wd: WorkDir, item: str) -> None:
         doc = wd.load_parsed(item)
         wd.write_records("extract", item, extract_document(doc, self.extractors()))
+        if "llm" in self.cfg.extract.extractors:
+            from pipeline.llm.build import save_llm_stats
+
+            save_llm_stats(wd, item, self.extractors())

@@ -7,6 +7,7 @@ compares gold links (value + material + property) with whole predicted records, 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections import Counter
@@ -91,6 +92,25 @@ class Corpus:
         if limit is None:
             return self
         return Corpus(self.name, self.docs[:limit], self.tasks, dict(self.stats, limited_to=limit))
+
+    def split(self, which: str = "all") -> "Corpus":
+        """The docs of one split ("train" | "heldout"; "all" = every doc): see `split_of`."""
+        if which == "all":
+            return self
+        if which not in SPLITS:
+            raise ValueError(f"unknown split {which!r} (known: all, {', '.join(SPLITS)})")
+        docs = [d for d in self.docs if split_of(d.id) == which]
+        return Corpus(self.name, docs, self.tasks, dict(self.stats, split=which))
+
+
+SPLITS = ("train", "heldout")
+HELDOUT_PERCENT = 20
+
+
+def split_of(doc_id: str) -> str:
+    """A fixed split by doc id hash: 20 % "heldout" (never trained on by train-ner / finetune), the rest "train"."""
+    h = int(hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:8], 16) % 100
+    return "heldout" if h < HELDOUT_PERCENT else "train"
 
 
 def trim(text: str, start: int, end: int) -> tuple[int, int]:

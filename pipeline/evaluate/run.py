@@ -149,6 +149,8 @@ def run_eval(
     name: str | None = None,
     progress: bool = True,
     table_extract_fn: TableExtractFn | None = None,
+    split: str = "all",
+    calibrate: Callable[[list[tuple]], dict] | None = None,
 ) -> EvalResult:
     """Score `extract_fn` on the gold corpora (all text corpora by default; the first `limit` docs of each).
 
@@ -160,6 +162,7 @@ def run_eval(
 
     names = list(corpora or CORPORA)
     results: dict[str, dict] = {}
+    judged: list[tuple] = []  # (corpus, records) for `calibrate` (pipeline/score/train.py:eval_calibration)
     with _progress(progress) as bar:
         overall = bar.add_task("corpora", total=len(names))
         for cname in names:
@@ -167,11 +170,13 @@ def run_eval(
                 results[cname] = _run_tables(cname, shared_dir, limit, table_extract_fn, n_errors, bar)
                 bar.advance(overall)
                 continue
-            corpus = load_corpus(cname, shared_dir, limit)
+            corpus = load_corpus(cname, shared_dir).split(split).limited(limit)  # split: gold.split_of
             entry: dict = {"docs": len(corpus.docs), "tasks": {}, "stats": corpus.stats}
             results[cname] = entry
             step = bar.add_task(f"{cname}: extract", total=len(corpus.docs))
             t0 = time.perf_counter()
+            llm_stats = getattr(extract_fn, "llm_stats", None)  # a Counter the LLM extractor fills (cli eval)
+            llm_before = dict(llm_stats) if llm_stats is not None else None
             try:
                 records = [
                     r if isinstance(r, Record) else Record.model_validate(r)
@@ -183,17 +188,28 @@ def run_eval(
                 bar.advance(overall)
                 continue
             entry["extract_seconds"] = round(time.perf_counter() - t0, 3)
+            if llm_stats is not None:
+                from collections import Counter
+
+                from pipeline.llm.build import llm_summary
+
+                entry["llm"] = llm_summary(Counter({k: v - llm_before.get(k, 0) for k, v in llm_stats.items()}))
             bar.update(step, description=f"{cname}: score", completed=0)
             entry.update(score_corpus(corpus, records, filters, n_errors, on_doc=lambda s=step: bar.advance(s)))
+            if calibrate is not None:
+                judged.append((corpus, records))
             bar.remove_task(step)
             bar.advance(overall)
     scores = {
         "extractor": name or getattr(extract_fn, "__name__", "extractor"),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "limit": limit,
+        "split": split,
         "corpora": results,
         "goals": check_goals(results, goals),
     }
+    if calibrate is not None:  # score calibration: ECE, reliability, wrong records in the lowest-scored 20 %
+        scores["calibration"] = calibrate(judged)
     out = Path(out_dir)
     report, plots = write_report(scores, out)
     return EvalResult(scores=scores, out_dir=out, report=report, plots=plots)
