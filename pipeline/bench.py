@@ -151,10 +151,18 @@ def main(argv: list[str]) -> None:
             result = _measure_extract(args.pdfs)
         elif args.one == "hostile":
             result = _measure_hostile()
+        elif args.one == "dataloader":
+            from pipeline.train.bench import measure_dataloader
+
+            result = measure_dataloader(args.pdfs)
         elif args.one == "shard":
             from pipeline.shard.bench import measure_shard
 
             result = measure_shard(args.pdfs)
+        elif args.one == "raster":
+            from pipeline.bench_raster import measure_raster
+
+            result = measure_raster()
         else:
             result = _measure(args.one, args.pdfs, args.repeat)
         print(json.dumps(result))
@@ -208,7 +216,32 @@ def main(argv: list[str]) -> None:
     t4.add_row("bare pyarrow.parquet.write_table", f"{sh['bare_write_s']:.2f}", f"{sh['bare_mb_per_s']:.2f}", "-",
                str(sh["bare_rows_per_s"]), "1.000")
     console.print(t4)
-    report = {"results": results, "ratio_no_tables": round(ratio, 3), "extract": ex, "hostile": hostile, "shard": sh}
+    ra = run_one("raster", args.pdfs, 1)
+    t5 = Table(title=f"raster plot digitizer: {ra['figures']} raster figures of the open PDFs (rendered at 200 dpi), "
+               f"CPU s; statuses {ra['statuses']}", title_justify="left")
+    for col in ("measurement", "seconds", "figures/s", "ratio to rendering", "worst figure s"):
+        t5.add_column(col, justify="left" if col == "measurement" else "right")
+    t5.add_row("digitize_raster", f"{ra['digitize_s']:.2f}", f"{ra['figures_per_s']:.2f}", f"{ra['ratio_to_render']:.3f}",
+               f"{ra['worst_s']:.2f} ({ra['worst_figure']})")
+    t5.add_row("page.get_pixmap of the same regions", f"{ra['render_s']:.2f}", f"{ra['render_figures_per_s']:.2f}",
+               "1.000", "-")
+    for name, h in ra["hostile"].items():
+        t5.add_row(f"hostile: {name}", f"{h['seconds']:.2f}", "-", "-", h["status"])
+    console.print(t5)
+    report = {"results": results, "ratio_no_tables": round(ratio, 3), "extract": ex, "hostile": hostile, "shard": sh,
+              "raster": ra}
+    dl = run_one("dataloader", args.pdfs, 1)
+    t6 = Table(title=f"dataloader: {dl['shards']} train shards, {dl['rows']} rows x {dl['epochs']} epochs, "
+               f"seq_len {dl['seq_len']}, CPU s", title_justify="left")
+    for col in ("measurement", "tokens", "seconds", "tokens/s", "ratio to bare"):
+        t6.add_column(col, justify="left" if col == "measurement" else "right")
+    t6.add_row("ShardStream + DataLoader (mix, shuffle, pack)", str(dl["dataloader_tokens"]), f"{dl['dataloader_s']:.2f}",
+               str(dl["dataloader_tokens_per_s"]), f"{dl['ratio']:.3f}")
+    t6.add_row("bare pyarrow read + encode_batch", str(dl["bare_tokens"]), f"{dl['bare_s']:.2f}",
+               str(dl["bare_tokens_per_s"]), "1.000")
+    console.print(t6)
+    console.print(f"goal dataloader >= 0.50 x bare read + tokenize: {dl['ratio']:.2f} -> {'met' if dl['ratio'] >= 0.5 else 'NOT met'}")
+    report["dataloader"] = dl
     (out / "bench.json").write_text(json.dumps(report, indent=2))
 
 

@@ -130,7 +130,7 @@ def _crop(rgb, box, pad_frac: float = 0.35):
     h = max(1, y1 - y0)
     pad = max(2, int(pad_frac * h))
     H, W = rgb.shape[:2]
-    c = rgb[max(0, y0 - pad) : min(H, y1 + pad), max(0, x0 - pad) : min(W, x1 + pad)]
+    c = rgb[max(0, y0) : min(H, y1), max(0, x0) : min(W, x1)]  # only the box: no neighbouring tick mark
     c = cv2.copyMakeBorder(c, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(255, 255, 255))
     if h < 24:
         f = 32.0 / h
@@ -298,7 +298,7 @@ def _legend_entries(rgb, ink_text, p: Panel, char_h: float, ocr: Ocr, spans: Tex
     if not boxes:
         return []
     read = ocr([_crop(rgb, b) for b in boxes])
-    return [(b, t) for b, (t, s) in zip(boxes, read, strict=True) if s >= 0.5 and any(ch.isalnum() for ch in t)]
+    return [(b, t) for b, (t, s) in zip(boxes, read, strict=True) if s >= 0.5 and any(ch.isascii() and ch.isalnum() for ch in t)]
 
 
 def _series_points(mask, weight, p: Panel, thick: float):
@@ -349,6 +349,7 @@ def _axis_model(fit: AxisFit, p: Panel, axis: str) -> Axis:
         lo, hi = fit.value([p.x0, p.x1])
     else:
         lo, hi = fit.value([p.y1, p.y0])
+    side = {"x": "bottom", "y": "left", "y2": "right"}[axis]
     return Axis(
         scale=fit.scale,
         lo=float(lo),
@@ -356,7 +357,7 @@ def _axis_model(fit: AxisFit, p: Panel, axis: str) -> Axis:
         n_ticks=fit.n,
         offset_exponent=fit.offset_exponent,
         residual=round(fit.residual, 6),
-        side="bottom" if axis == "x" else "left",
+        side=side,
     )
 
 
@@ -371,11 +372,15 @@ def _page_box(bbox: BBox | None, shape, box) -> BBox | None:
     ).rounded()
 
 
-def _panel_series(rgb, ink, p: Panel, fx: AxisFit, fy: AxisFit, labels, ocr, spans, ids, page, bbox):
-    """Series of one calibrated panel."""
+def _panel_series(rgb, p: Panel, fx: AxisFit, fy: AxisFit, fy2: AxisFit | None, labels, ocr, spans):
+    """Series of one calibrated panel: colour clusters, then black/dark-grey ink that is not axes, text or legend.
+
+    Black series go to the right-hand axis when one calibrated (the generator's and most papers' dual-axis style
+    draw the second series in black), else to the left axis.
+    """
+    import cv2
     import numpy as np
 
-    H, W = rgb.shape[:2]
     char_h = float(np.median([lb.h for lb in labels])) if labels else 10.0
     thick = max(1.0, (p.xline.t1 - p.xline.t0 + 1 + p.yline.t1 - p.yline.t0 + 1) / 2)
     m = int(math.ceil(thick)) + 1
@@ -395,46 +400,71 @@ def _panel_series(rgb, ink, p: Panel, fx: AxisFit, fy: AxisFit, labels, ocr, spa
     ink_text = (g < TEXT_DARK) & ~_coloured_full(rgb)
     entries = _legend_entries(rgb, ink_text, p, char_h, ocr, spans)
     legend_boxes = []
+    masked = np.zeros(coloured.shape, bool)
     for (bx0, by0, bx1, by1), text in entries:
         hh = by1 - by0
         lb_box = (bx0 - int(4.6 * hh), by0 - int(0.4 * hh), bx1 + int(0.3 * hh), by1 + int(0.4 * hh))
         legend_boxes.append((lb_box, (bx0, by0, bx1, by1), text))
-        coloured[max(0, lb_box[1] - y0) : max(0, lb_box[3] - y0), max(0, lb_box[0] - x0) : max(0, lb_box[2] - x0)] = False
-    if not coloured.any():
-        return [], "no coloured curves or markers inside the axes"
-    ys, xs = np.nonzero(coloured)
-    w = norm[ys, xs]
-    min_mass = max(40.0 * 3, 0.01 * float(w.sum()), 0.15 * min(x1 - x0, y1 - y0) * 60)
-    centres = _peaks(uv[ys, xs], w, min_mass, MAX_SERIES)
-    if not centres:
-        return [], "coloured pixels too few to form a series"
-    C = np.array(centres)
-    d = np.linalg.norm(uv[ys, xs][:, None, :] - C[None, :, :], axis=-1)
-    k = d.argmin(axis=1)
-    kd = d[np.arange(len(k)), k]
+        masked[max(0, lb_box[1] - y0) : max(0, lb_box[3] - y0), max(0, lb_box[0] - x0) : max(0, lb_box[2] - x0)] = True
+    coloured &= ~masked
+    min_mass = max(120.0, 0.15 * min(x1 - x0, y1 - y0) * 60)
+    clusters = []  # (ys, xs, colour, label, black)
+    if coloured.any():
+        ys, xs = np.nonzero(coloured)
+        w = norm[ys, xs]
+        centres = _peaks(uv[ys, xs], w, max(min_mass, 0.01 * float(w.sum())), MAX_SERIES)
+        if centres:
+            C = np.array(centres)
+            d = np.linalg.norm(uv[ys, xs][:, None, :] - C[None, :, :], axis=-1)
+            k = d.argmin(axis=1)
+            kd = d[np.arange(len(k)), k]
+            for ci in range(len(centres)):
+                sel = (k == ci) & (kd < 0.12)
+                if sel.sum() < 5:
+                    continue
+                strongest = norm[ys[sel], xs[sel]]
+                core = area[ys[sel], xs[sel]][strongest >= np.quantile(strongest, 0.8)]
+                clusters.append((ys[sel], xs[sel], _hex(core), _legend_label(legend_boxes, rgb, C, ci), False))
+    # black / dark grey series: dark neutral ink minus long straight lines (grids, frames), legend and text
+    dark = (g[y0:y1, x0:x1] < 100) & (sat <= GREY_ANGLE) & ~masked
+    if dark.any():
+        d8 = dark.astype(np.uint8)
+        for kern in ((max(15, int(0.3 * (x1 - x0))), 1), (1, max(15, int(0.3 * (y1 - y0))))):
+            lines = cv2.morphologyEx(d8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kern))
+            d8 &= ~cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool)
+        # ticks drawn inward and stray frame pixels: small blobs touching the plot border
+        n, lab, st, _ = cv2.connectedComponentsWithStats(d8, connectivity=8)
+        edge = max(3, int(0.03 * min(x1 - x0, y1 - y0)))
+        for i in range(1, n):
+            x, y, w_, h_, a = st[i]
+            touches = x <= 1 or y <= 1 or x + w_ >= (x1 - x0) - 1 or y + h_ >= (y1 - y0) - 1
+            if touches and max(w_, h_) <= edge + 2:
+                d8[lab == i] = 0
+        if float(norm[d8.astype(bool)].sum()) >= min_mass:
+            dys, dxs = np.nonzero(d8)
+            label = _legend_label_dark(legend_boxes, rgb)
+            clusters.append((dys, dxs, "#000000", label, True))
+    if not clusters:
+        return [], "no curves or markers inside the axes once axes, text and legend are removed"
     out = []
-    for ci in range(len(centres)):
-        sel = (k == ci) & (kd < 0.12)
-        if sel.sum() < 5:
-            continue
+    for cys, cxs, color, label, black in clusters[:MAX_SERIES]:
         mask = np.zeros(coloured.shape, bool)
-        mask[ys[sel], xs[sel]] = True
-        kind, pts, msize = _series_points(mask, norm, p, thick)
+        mask[cys, cxs] = True
+        kind, pts, _msize = _series_points(mask, norm, p, thick)
         if not pts:
             continue
         px = np.array([q[0] for q in pts]) + x0
         py = np.array([q[1] for q in pts]) + y0
-        dx, dy = fx.value(px), fy.value(py)
-        strongest = norm[ys[sel], xs[sel]]
-        core = area[ys[sel], xs[sel]][strongest >= np.quantile(strongest, 0.8)]
-        color = _hex(core)
-        label = _legend_label(legend_boxes, rgb, C, ci, x0, y0)
-        err = max(1.0 / max(1, p.width) + fx.residual, 1.0 / max(1, p.height) + fy.residual)
+        ya = fy2 if (black and fy2 is not None) else fy
+        dx, dy = fx.value(px), ya.value(py)
+        err = max(1.0 / max(1, p.width) + fx.residual, 1.0 / max(1, p.height) + ya.residual)
         flags = []
-        if fx.dropped or fy.dropped:
-            flags.append("tick_label_dropped:" + "|".join(fx.dropped + fy.dropped))
-        if fx.reinterpreted or fy.reinterpreted:
+        if fx.dropped or ya.dropped:
+            flags.append("tick_label_dropped:" + "|".join(fx.dropped + ya.dropped))
+        if fx.reinterpreted or ya.reinterpreted:
             flags.append("log_labels_reread")
+        if ya is fy2:
+            flags.append("axis:right")
         out.append(
             dict(
                 kind=kind,
@@ -444,6 +474,7 @@ def _panel_series(rgb, ink, p: Panel, fx: AxisFit, fy: AxisFit, labels, ocr, spa
                 error=err,
                 flags=flags,
                 marker="circle" if kind == "markers" else None,
+                right=ya is fy2,
             )
         )
     if not out:
@@ -458,7 +489,26 @@ def _coloured_full(rgb):
     return (norm > 35) & (np.linalg.norm(_plane(unit), axis=-1) > GREY_ANGLE)
 
 
-def _legend_label(legend_boxes, rgb, C, ci: int, x0: int, y0: int) -> str | None:
+def _legend_label_dark(legend_boxes, rgb) -> str | None:
+    """The legend text whose sample (left of the text) is black or dark grey ink."""
+    import numpy as np
+
+    best, best_n = None, 0
+    for _lb_box, (bx0, by0, _bx1, by1), text in legend_boxes:
+        hh = by1 - by0
+        sx0, sx1 = max(0, bx0 - int(4.6 * hh)), max(0, bx0 - int(0.15 * hh))
+        sample = rgb[max(0, by0 - hh // 3) : by1 + hh // 3, sx0:sx1].astype(np.float32)
+        if sample.size == 0:
+            continue
+        norm, unit = _unit_dirs(sample)
+        ok = (sample.mean(axis=-1) < 100) & (np.linalg.norm(_plane(unit), axis=-1) <= GREY_ANGLE)
+        n = int(ok.sum())
+        if n > best_n and n >= 3:
+            best, best_n = text, n
+    return best
+
+
+def _legend_label(legend_boxes, rgb, C, ci: int) -> str | None:
     """The legend text whose sample (left of the text) has this cluster's colour."""
     import numpy as np
 
@@ -544,12 +594,16 @@ def _digitize(image, base: dict, spans: TextSpans | None, ocr: Ocr) -> FigureRes
             statuses.append(st_x or st_y)
             reasons.append(f"panel {name or 1}: " + "; ".join(r for r in (why_x, why_y) if r))
             continue
-        found, why = _panel_series(rgb, ink, p, fx, fy, lx + ly, ocr, spans, None, base["page"], base["bbox"])
+        fy2 = None
+        if p.rline is not None and spans is None:
+            fy2, _ly2, _st, _why = _calibrate(rgb, ink, p, "y2", spans, ocr)
+        found, why = _panel_series(rgb, p, fx, fy, fy2, lx + ly, ocr, spans)
         if not found:
             statuses.append("no_series")
             reasons.append(f"panel {name or 1}: {why}")
             continue
         xa, ya = _axis_model(fx, p, "x"), _axis_model(fy, p, "y")
+        y2a = _axis_model(fy2, p, "y2") if fy2 is not None else None
         for s in found:
             idx = len(series)
             flags = list(s["flags"])
@@ -565,7 +619,7 @@ def _digitize(image, base: dict, spans: TextSpans | None, ocr: Ocr) -> FigureRes
                     bbox=_page_box(base["bbox"], rgb.shape, (p.x0, p.y0, p.x1, p.y1)),
                     method="raster",
                     x=xa,
-                    y=ya,
+                    y=y2a if (s["right"] and y2a is not None) else ya,
                     label=s["label"],
                     style=SeriesStyle(color=s["color"], kind=s["kind"], marker=s["marker"]),
                     points=s["points"],

@@ -37,6 +37,7 @@ class Panel:
     xline: Line
     yline: Line
     right_frame: bool = False
+    rline: Line | None = None  # the right frame line, when there is one (a second y axis may hang on it)
     top_frame: bool = False
 
     @property
@@ -142,7 +143,9 @@ def find_panels(ink, max_panels: int = 12) -> tuple[list[Panel], list[Line], lis
                 continue
             if any(abs(q.x0 - p.x0) <= tol and abs(q.y1 - p.y1) <= tol for q in panels):
                 continue
-            p.right_frame = any(abs(v.pos - p.x1) <= tol and v.lo <= p.y0 + tol and v.hi >= p.y1 - tol for v in vl)
+            rights = [v for v in vl if abs(v.pos - p.x1) <= tol and v.lo <= p.y0 + tol and v.hi >= p.y1 - tol]
+            p.right_frame = bool(rights)
+            p.rline = rights[0] if rights else None
             p.top_frame = any(abs(t.pos - p.y0) <= tol and t.lo <= p.x0 + tol and t.hi >= p.x1 - tol for t in hl)
             panels.append(p)
     # drop panels nested inside a bigger one sharing its axes (gridline corners)
@@ -172,10 +175,17 @@ def tick_positions(ink, p: Panel, axis: str) -> tuple[list[float], int]:
         thick = ln.t1 - ln.t0 + 1
         spans = [(ln.t1 + 1, min(h, ln.t1 + 4)), (max(0, ln.t0 - 3), ln.t0)]
         lo, hi = max(0, p.x0 - 2), min(w, p.x1 + 3)
-    else:
+    elif axis == "y":
         ln = p.yline
         thick = ln.t1 - ln.t0 + 1
         spans = [(max(0, ln.t0 - 3), ln.t0), (ln.t1 + 1, min(w, ln.t1 + 4))]
+        lo, hi = max(0, p.y0 - 2), min(h, p.y1 + 3)
+    else:  # "y2": the right frame, ticks outward to the right
+        if p.rline is None:
+            return [], 0
+        ln = p.rline
+        thick = ln.t1 - ln.t0 + 1
+        spans = [(ln.t1 + 1, min(w, ln.t1 + 4)), (max(0, ln.t0 - 3), ln.t0)]
         lo, hi = max(0, p.y0 - 2), min(h, p.y1 + 3)
     for k, (a, b) in enumerate(spans):
         if b - a < 2:
@@ -190,17 +200,16 @@ def tick_positions(ink, p: Panel, axis: str) -> tuple[list[float], int]:
         if len(ticks) >= 2:
             # tick length: consecutive ink from the axis outward at the tick centres
             length = 0
+            lim = h if axis == "x" else w
             for t in ticks[:5]:
-                c = int(round(t))
-                n = 0
-                while n < 60:
-                    r = (ln.t1 + 1 + n) if a > ln.t1 else (ln.t0 - 1 - n)
-                    if r < 0 or r >= (h if axis == "x" else w):
-                        break
-                    if not (ink[r, c] if axis == "x" else ink[c, r]):
-                        break
-                    n += 1
-                length = max(length, n)
+                for c in {int(math.floor(t)), int(math.ceil(t))}:
+                    n = 0
+                    while n < 60:
+                        r = (ln.t1 + 1 + n) if a > ln.t1 else (ln.t0 - 1 - n)
+                        if r < 0 or r >= lim or not (ink[r, c] if axis == "x" else ink[c, r]):
+                            break
+                        n += 1
+                    length = max(length, n)
             return ticks, (length if k == 0 else 0)
     return [], 0
 
@@ -221,6 +230,18 @@ def _merge_words(mask, char_h: float, reach: float):
     dil = cv2.dilate(mask.astype("uint8"), cv2.getStructuringElement(cv2.MORPH_RECT, (k, kv)))
     comps = _components(dil)
     return comps
+
+
+def _tight(clean, c):
+    """A dilated word box shrunk to the ink it holds (so a crop shows no neighbouring tick mark)."""
+    import numpy as np
+
+    x, y, w, h, a = c
+    sub = clean[y : y + h, x : x + w]
+    rows, cols = np.flatnonzero(sub.any(axis=1)), np.flatnonzero(sub.any(axis=0))
+    if rows.size == 0 or cols.size == 0:
+        return c
+    return (x + int(cols[0]), y + int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1), a)
 
 
 def _cut_title(clean, char_h: float) -> None:
@@ -249,9 +270,15 @@ def label_boxes(ink, p: Panel, axis: str, tick_len: int) -> list[LabelBox]:
         r0 = p.xline.t1 + 2 + tick_len
         r1 = min(h, p.xline.t1 + 1 + max(30, int(0.35 * p.height)))
         c0, c1 = max(0, p.x0 - int(0.08 * p.width)), min(w, p.x1 + int(0.08 * p.width))
-    else:
+    elif axis == "y":
         c1 = max(0, p.yline.t0 - tick_len - 1)
         c0 = max(0, p.yline.t0 - max(40, int(0.45 * p.width)))
+        r0, r1 = max(0, p.y0 - int(0.06 * p.height)), min(h, p.y1 + int(0.06 * p.height))
+    else:
+        if p.rline is None:
+            return []
+        c0 = min(w, p.rline.t1 + tick_len + 2)
+        c1 = min(w, p.rline.t1 + max(40, int(0.45 * p.width)))
         r0, r1 = max(0, p.y0 - int(0.06 * p.height)), min(h, p.y1 + int(0.06 * p.height))
     if r1 - r0 < 3 or c1 - c0 < 3:
         return []
@@ -260,6 +287,13 @@ def label_boxes(ink, p: Panel, axis: str, tick_len: int) -> list[LabelBox]:
     # drop long strokes (another panel's frame or axis) and stray tick marks touching the near edge
     big = 0.3 * (p.height if axis == "x" else p.width)
     comps = [c for c in comps if c[2] < max(big, 8) and c[3] < max(0.3 * p.height, 8)]
+    sw = c1 - c0
+    if axis == "x":  # remnants of tick marks at the edge nearest the axis (not minus signs)
+        comps = [c for c in comps if not (c[1] <= 1 and c[2] <= 3)]
+    elif axis == "y":
+        comps = [c for c in comps if not (c[0] + c[2] >= sw - 1 and c[3] <= 3)]
+    else:
+        comps = [c for c in comps if not (c[0] <= 1 and c[3] <= 3)]
     if not comps:
         return []
     heights = sorted(c[3] for c in comps if c[3] >= 4)
@@ -269,20 +303,26 @@ def label_boxes(ink, p: Panel, axis: str, tick_len: int) -> list[LabelBox]:
     clean = np.zeros_like(sub)
     for x, y, cw, chh, _ in comps:
         clean[y : y + chh, x : x + cw] |= sub[y : y + chh, x : x + cw]
-    if axis == "y":
+    if axis != "x":
         _cut_title(clean, char_h)
     words = [c for c in _merge_words(clean, char_h, 1.2 if axis == "x" else 1.5) if c[3] >= 0.5 * char_h and c[3] <= 3 * char_h]
     if not words:
         return []
+    words = [_tight(clean, c) for c in words]
     out: list[LabelBox] = []
     if axis == "x":
         top = min(c[1] for c in words)
         first = [c for c in words if c[1] <= top + 0.8 * char_h]
         for x, y, cw, chh, _ in sorted(first):
             out.append(LabelBox(box=(x + c0, y + r0, x + c0 + cw, y + r0 + chh)))
-    else:
+    elif axis == "y":
         right = max(c[0] + c[2] for c in words)
         col = [c for c in words if c[0] + c[2] >= right - 1.2 * char_h and c[2] < 10 * char_h]
+        for x, y, cw, chh, _ in sorted(col, key=lambda c: c[1]):
+            out.append(LabelBox(box=(x + c0, y + r0, x + c0 + cw, y + r0 + chh)))
+    else:
+        left = min(c[0] for c in words)
+        col = [c for c in words if c[0] <= left + 1.2 * char_h and c[2] < 10 * char_h]
         for x, y, cw, chh, _ in sorted(col, key=lambda c: c[1]):
             out.append(LabelBox(box=(x + c0, y + r0, x + c0 + cw, y + r0 + chh)))
     return out[:40]
@@ -375,6 +415,25 @@ def _fill_decades(exps: list[int | None], texts: list[str], pos: list[float]) ->
     return out if len(set(out)) == len(out) else None  # type: ignore[return-value]
 
 
+def _restore_dots(texts: list[str]) -> list[float] | None:
+    """Values with a decimal point OCR dropped ("35" among "4.0", "3.0"): the point put back where the others
+    have it. None when no label lost its point."""
+    clean = [_strip_noise(t).replace("−", "-") for t in texts]
+    decs = [len(t.split(".")[1]) for t in clean if re.fullmatch(r"-?\d+\.\d+", t)]
+    if not decs or len(decs) == len(clean):
+        return None
+    k = max(set(decs), key=decs.count)
+    out = []
+    for t in clean:
+        if re.fullmatch(r"-?\d+\.\d+", t):
+            out.append(float(t))
+        elif re.fullmatch(r"-?\d+", t) and len(t.lstrip("-")) > k:
+            out.append(float(t[:-k] + "." + t[-k:]))
+        else:
+            return None
+    return out
+
+
 def fit_axis(labels: list[LabelBox], length: float, tol: float = 0.01) -> tuple[AxisFit | None, str]:
     """Fit value = a + b*px (linear) or log10(value) = a + b*px over the numeric labels; (None, reason) on failure.
 
@@ -399,6 +458,9 @@ def fit_axis(labels: list[LabelBox], length: float, tol: float = 0.01) -> tuple[
     decades = _fill_decades([decade_exponent(s) for s in texts], texts, pos)
     if decades is not None:
         variants.insert(0, ([10.0 ** e for e in decades], True))
+    dotted = _restore_dots(texts)
+    if dotted is not None:
+        variants.append((dotted, False))
     if any(math.isnan(v) for v in vals):
         variants = variants[:1] if variants[0][1] else []
     for vv, reint in variants:
@@ -431,7 +493,7 @@ def match_ticks(labels: list[LabelBox], ticks: list[float], axis: str) -> None:
     """Each label takes the nearest tick mark within half its size along the axis, else its own centre."""
     for lb in labels:
         c = lb.cx if axis == "x" else lb.cy
-        half = (lb.box[2] - lb.box[0]) / 2 if axis == "x" else (lb.box[3] - lb.box[1]) / 2
+        half = (lb.box[2] - lb.box[0]) / 2 if axis == "x" else (lb.box[3] - lb.box[1]) / 2  # y and y2: rows
         near = [t for t in ticks if abs(t - c) <= max(half, 3)]
         lb.tick = min(near, key=lambda t: abs(t - c)) if near else c
 

@@ -11,12 +11,14 @@ from extractors.figures.raster import MAX_SIDE, digitize_raster
 from extractors.figures.raster_axes import LabelBox, decade_exponent, fit_axis, parse_offset_label, parse_tick
 from schemas.figure import FigureResult
 from schemas.geometry import BBox
+from tests.conftest import shared_data
 from tests.extractors.figures.raster_scoring import TOL, case_image, score_case
 from tests.fixtures.plots.generate import render_case
 
 # cases of the seeded family (seed 0) covering linear, log-x, log-y, decade labels, ×10ⁿ offsets, error bars,
 # legends inside and outside, grids and two sub-panels
 QUICK = [0, 1, 2, 4, 5, 6, 10, 13]
+MIN_OPEN_DIGITIZED = 10  # raster-only open-PDF figures with calibrated axes and series (measured: see README)
 
 
 def _render(fig, dpi=100) -> np.ndarray:
@@ -102,8 +104,8 @@ def test_quick_subset_of_generated_raster_plots(tmp_path):
                 assert 0 < s.error_estimate < 0.05
                 assert s.bbox is not None and s.points
                 assert s.x.residual is not None and s.x.residual <= 0.01 and s.y.residual <= 0.01
-    good = [s.name for s in scores if s.ok]
-    detail = {s.name: (s.status, [round(e, 4) for e in s.errors], s.why[:120]) for s in scores if not s.ok}
+    good = [s.name for s in scores if s.passed(TOL)]
+    detail = {s.name: (s.status, round(s.median_error, 4), s.n_matched, s.n_truth) for s in scores if not s.passed(TOL)}
     assert len(good) >= 7, detail
 
 
@@ -251,7 +253,31 @@ def test_grey_and_rgba_inputs():
 @pytest.mark.slow
 def test_generated_raster_plots_full_set(tmp_path):
     scores = [_run_case(tmp_path, idx)[2] for idx in range(100)]
-    share = sum(s.ok for s in scores) / len(scores)
-    failed = {s.name: (s.status, [round(e, 3) for e in s.errors], s.why[:80]) for s in scores if not s.ok}
+    share = sum(s.passed(TOL) for s in scores) / len(scores)
+    failed = {s.name: (s.status, round(s.median_error, 4), s.n_matched, s.n_truth) for s in scores if not s.passed(TOL)}
     assert share >= 0.8, (share, failed)
-    assert all(e < TOL for s in scores if s.ok for e in s.errors)
+
+
+@pytest.mark.slow
+def test_raster_only_figures_of_the_open_pdfs():
+    """Every image >= 100 x 80 pt in the 7 raster-only open PDFs: no crash, bounded time, a status and reason each;
+    series only on calibrated axes."""
+    from collections import Counter
+
+    from pipeline.bench_raster import open_pdf_regions
+
+    folder = shared_data("open_pdfs")
+    results = []
+    for paper, page, bbox, arr in open_pdf_regions(folder):
+        res = digitize_raster(arr, figure_id=f"p{page}", paper_id=paper, page=page, bbox=BBox.of(bbox))
+        results.append(res)
+        assert res.status != "error", (paper, page, res.reason)
+        assert res.seconds < 30, (paper, page, res.seconds)
+        assert res.status == "digitized" or res.reason
+        for s in res.series:
+            assert s.x.residual <= 0.01 and s.y.residual <= 0.01 and s.x.n_ticks >= 3 and s.y.n_ticks >= 3
+            assert s.bbox is not None and bbox[0] - 1 <= s.bbox.x0 < s.bbox.x1 <= bbox[2] + 1
+    statuses = Counter(r.status for r in results)
+    assert len(results) >= 40, statuses
+    assert statuses["digitized"] >= MIN_OPEN_DIGITIZED, statuses
+    assert statuses["not_a_plot"] >= 3, statuses  # the photographs of bulk samples and set-ups
