@@ -252,6 +252,9 @@ def render(scores: dict, plots: list[Path]) -> str:
                 lines += [f"{title}:", ""]
                 lines += [f"- `{e['doc']}` «{_cell(e['mention'])}» — {_cell(e['context'])}" for e in errs[kind]]
                 lines.append("")
+    from pipeline.llm.build import llm_report_lines
+
+    lines += llm_report_lines(scores)
     lines += [
         "## Corpus statistics",
         "",
