@@ -166,6 +166,42 @@ def _tables_section(scores: dict) -> list[str]:
     return out
 
 
+def plot_reliability(scores: dict, path: Path) -> Path | None:
+    """Reliability diagram of the record scores on the score model's held-out docs (scores["calibration"])."""
+    from pipeline.score.calibration import reliability_png_from_bins
+
+    sets = (scores.get("calibration") or {}).get("sets", {})
+    name = "held-out docs" if "held-out docs" in sets else next(iter(sets), None)
+    if name is None:
+        return None
+    s = sets[name]
+    return _write(path, reliability_png_from_bins(s["reliability"], f"{name}: ECE {s['ece']:.3f}, n={s['n']}"))
+
+
+def _calibration_section(scores: dict) -> list[str]:
+    cal = scores.get("calibration") or {}
+    if not cal.get("sets"):
+        return []
+    out = [
+        "",
+        "## Score calibration",
+        "",
+        f"Record scores from {cal['model']} on the link corpora; a record is correct when it matched a gold link "
+        "(overlap level). Goals: ECE ≤ 0.05; the lowest-scored 20 % of records hold ≥ 70 % of the wrong records "
+        "(at most 0.2 / share wrong is possible). Diagram: reliability.png.",
+        "",
+        "| records | n | share correct | ECE (15 bins) | Brier | AUC | wrong in lowest 20 % | possible at most |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, s in cal["sets"].items():
+        ceiling = min(1.0, 0.2 * s["n"] / max(1, s["n"] - s["correct"]))
+        out.append(
+            f"| {name} | {s['n']} | {_pct(s['base_rate'])} | **{_pct(s['ece'])}** | {_pct(s['brier'])} | {_pct(s['auc'])} "
+            f"| **{_pct(s['share_wrong_in_lowest_20pct'])}** | {_pct(ceiling)} |"
+        )
+    return out
+
+
 def render(scores: dict, plots: list[Path]) -> str:
     lines = [
         "# matlit evaluation",
@@ -208,6 +244,7 @@ def render(scores: dict, plots: list[Path]) -> str:
             f"| {_pct(o['p'])} | {_pct(o['r'])} | **{_pct(o['f1'])}** | {goal} | {_attrs(t)} |"
         )
     lines += _tables_section(scores)
+    lines += _calibration_section(scores)
     lines += ["", "## Dev goals", "", "| goal | F1 | status |", "|---|---|---|"]
     for g in scores.get("goals", []):
         status = "not run" if g["met"] is None else ("met" if g["met"] else "not met")
@@ -272,6 +309,7 @@ def write_report(scores: dict, out_dir: Path) -> tuple[Path, list[Path]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         made = [plot_f1(scores, out_dir / "f1_by_task.png"), plot_properties(scores, out_dir / "f1_by_property.png")]
+        made.append(plot_reliability(scores, out_dir / "reliability.png"))
     except ImportError as e:  # matplotlib missing: the numbers still count
         scores.setdefault("notes", []).append(f"no plots: {e}")
         made = []

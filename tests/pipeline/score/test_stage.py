@@ -108,3 +108,26 @@ def test_missing_model_file_named_in_config_aborts(scored_work, tmp_path):
 
     with pytest.raises(ConfigError, match="score model not found"):
         run_pipeline(_cfg(scored_work, **{"score.model_path": str(tmp_path / "nope.json")}), ["score"])
+
+
+def test_matlit_score_command(scored_work, tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    work = tmp_path / "work"
+    shutil.copytree(scored_work, work)
+    for p in (work / "scored").glob("*.jsonl"):
+        p.unlink()
+    queue_path(WorkDir(work)).unlink()
+    r = CliRunner().invoke(app, ["score", "--work-dir", str(work), "--no-progress", "--threshold", "0.2"])
+    assert r.exit_code == 0, r.output
+    assert "score" in r.output and "review" in r.output
+    wd = WorkDir(work)
+    scored = [s for pid in wd.done_ids("score") for s in wd.read_records("score", pid)]
+    q = read_queue(queue_path(wd))
+    assert {e["record_id"] for e in q} >= {r.record_id for r in scored if r.score < 0.2}
+    below = [x for e in q for x in e["reasons"] if x.startswith("score ")]
+    assert below and all(x.endswith("below 0.20") for x in below)  # --threshold reached the queue
+    r = CliRunner().invoke(app, ["score", "--work-dir", str(work), "--model", str(tmp_path / "missing.json")])
+    assert r.exit_code == 2 and "score model not found" in r.output
