@@ -347,3 +347,27 @@ def test_cli_shard_and_verify(work_copy):
     shutil.rmtree(work_copy / "shards")
     r = CliRunner().invoke(app, ["shard", "verify", "-w", str(work_copy)])
     assert r.exit_code == 1 and "no manifest" in r.output
+
+
+def test_figure_series_table(work_copy):
+    from schemas.figure import Axis, FigureResult, FigureSeries, series_id_for
+
+    pid = sorted(n_records(work_copy))[0]
+    series = [
+        FigureSeries(series_id=series_id_for(pid, "f1", None, i, "vector"), paper_id=pid, figure_id="f1", page=2,
+                     x=Axis(title="Temperature (K)", property_id="temperature", unit="K"),
+                     y=Axis(title="R (Ω)", unit_raw="Ω"), points=[[1.0, 2.0 + i], [3.0, 4.0]], label=f"s{i}")
+        for i in range(3)
+    ]
+    lines = [
+        FigureResult(paper_id=pid, figure_id="f1", status="digitized", series=series).model_dump_json(),
+        FigureResult(paper_id=pid, figure_id="f2", status="not_a_plot", reason="photo").model_dump_json(),
+    ]
+    (work_copy / "figures").mkdir()
+    (work_copy / "figures" / f"{pid}.jsonl").write_text("\n".join(lines) + "\n")
+    _, out = run_shard(work_copy)
+    m = verify_manifest(out)
+    assert m["tables"]["figure_series"]["rows"] == 3
+    t = pq.read_table(shard_paths(out, "figure_series")).to_pylist()
+    assert [r["label"] for r in t] == ["s0", "s1", "s2"]
+    assert t[1]["points"] == [[1.0, 3.0], [3.0, 4.0]] and t[0]["x"]["unit"] == "K" and t[0]["split"] == split_of(pid, 0.05)
