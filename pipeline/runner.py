@@ -330,12 +330,14 @@ def stage_classes() -> dict[str, type[Stage]]:
     """The stages in pipeline order (imported lazily: stage modules pull heavy libraries)."""
     from pipeline.extract import ExtractStage
     from pipeline.fetch import FetchStage
+    from pipeline.figures.stage import FiguresStage
     from pipeline.normalize import NormalizeStage
     from pipeline.parse.stage import ParseStage
     from pipeline.shard.stage import ShardStage
 
     classes: dict[str, type[Stage]] = {
-        "fetch": FetchStage, "parse": ParseStage, "extract": ExtractStage, "normalize": NormalizeStage
+        "fetch": FetchStage, "parse": ParseStage, "figures": FiguresStage, "extract": ExtractStage,
+        "normalize": NormalizeStage,
     }
     classes["shard"] = ShardStage  # last: after normalize/score/review
     return classes
