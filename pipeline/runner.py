@@ -339,6 +339,11 @@ def stage_classes() -> dict[str, type[Stage]]:
         "fetch": FetchStage, "parse": ParseStage, "figures": FiguresStage, "extract": ExtractStage,
         "normalize": NormalizeStage,
     }
+    from pipeline.score.queue import ReviewQueueStage
+    from pipeline.score.stage import ScoreStage
+
+    classes["score"] = ScoreStage  # credibility scores + reconciliation (pipeline/score/)
+    classes["review"] = ReviewQueueStage  # the review queue, work/review/queue.jsonl
     classes["shard"] = ShardStage  # last: after normalize/score/review
     return classes
 
