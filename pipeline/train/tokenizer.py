@@ -314,8 +314,8 @@ def report_table(report: dict):
     from rich.table import Table
 
     t = Table(title="tokenizer fertility: chem BPE vs byte-level BPE", title_justify="left")
-    for col in ("split", "tokenizer", "vocab", "tok/word", "tok/formula", "tok/number", "chars/tok", "round trip"):
-        t.add_column(col, justify="left" if col in ("split", "tokenizer") else "right", no_wrap=True)
+    for col in ("split", "BPE", "vocab", "tok/word", "tok/formula", "tok/number", "round trip"):
+        t.add_column(col, justify="left" if col in ("split", "BPE") else "right", no_wrap=True)
     captions = []
     for part in ("train", "validation"):
         r = report.get(part)
@@ -327,12 +327,11 @@ def report_table(report: dict):
             rt = x.get("round_trip")
             t.add_row(
                 part if name == "chem" else "",
-                name,
+                "chem" if name == "chem" else "plain",
                 str(x["vocab_size"]),
                 f"{x['tokens_per_word']:.3f}",
                 f"{x['tokens_per_formula']:.3f}",
                 f"{x['tokens_per_number']:.3f}",
-                f"{x['chars_per_token']:.2f}",
                 f"{rt['exact']}/{rt['texts']}" if rt else "-",
             )
     t.caption = "; ".join(captions)
