@@ -601,6 +601,7 @@ def tokenizer_train(
     vocab_size: Optional[int] = typer.Option(None, "--vocab-size", help="config: tokenizer.vocab_size"),
     min_frequency: Optional[int] = typer.Option(None, "--min-frequency", help="config: tokenizer.min_frequency"),
     records: Optional[bool] = typer.Option(None, "--records/--no-records", help="config: tokenizer.include_records"),
+    split: Optional[str] = typer.Option(None, "--split", help="split trained on (config: tokenizer.split)"),
 ):
     """Train the BPE tokenizer on the shards; print fertility vs a plain byte-level BPE and the round-trip check."""
     cfg = _cfg(
@@ -612,6 +613,7 @@ def tokenizer_train(
             "tokenizer.vocab_size": vocab_size,
             "tokenizer.min_frequency": min_frequency,
             "tokenizer.include_records": records,
+            "tokenizer.split": split,
         },
     )
     from pipeline.train.tokenizer import report_table, train_from_shards
@@ -647,6 +649,9 @@ def pretrain(
     seq_len: Optional[int] = typer.Option(None, "--seq-len", help="config: train.seq_len"),
     lr: Optional[float] = typer.Option(None, "--lr", help="config: train.lr"),
     record_fraction: Optional[float] = typer.Option(None, "--record-fraction", help="config: train.record_fraction"),
+    shuffle_buffer: Optional[int] = typer.Option(None, "--shuffle-buffer", help="config: train.shuffle_buffer"),
+    warmup_steps: Optional[int] = typer.Option(None, "--warmup-steps", help="config: train.warmup_steps"),
+    eval_batches: Optional[int] = typer.Option(None, "--eval-batches", help="config: train.eval_batches"),
     num_workers: Optional[int] = typer.Option(None, "--num-workers", help="DataLoader workers (config: train.num_workers)"),
     save_every: Optional[int] = typer.Option(None, "--save-every", help="config: train.save_every"),
     seed: Optional[int] = typer.Option(None, "--seed", help="config: train.seed"),
@@ -670,6 +675,9 @@ def pretrain(
             "train.seq_len": seq_len,
             "train.lr": lr,
             "train.record_fraction": record_fraction,
+            "train.shuffle_buffer": shuffle_buffer,
+            "train.warmup_steps": warmup_steps,
+            "train.eval_batches": eval_batches,
             "train.num_workers": num_workers,
             "train.save_every": save_every,
             "train.seed": seed,
