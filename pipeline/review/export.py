@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from pipeline.errors import MatlitError
 from pipeline.review.decisions import apply_decision, latest_decisions
-from pipeline.review.store import db_url_for, get_engine, items, sqlite_path
+from pipeline.review.store import db_url_for, get_engine, item_docs, sqlite_path
 from pipeline.workdir import WorkDir, atomic_write_text
 from schemas import Record
 
@@ -42,7 +42,7 @@ def export_finetune(cfg, out: Path | None = None) -> tuple[Path, int]:
     lines = []
     with get_engine(url).connect() as c:
         for rid in sorted(decided):
-            row = c.execute(select(items.c.record_json).where(items.c.record_id == rid)).first()
+            row = c.execute(select(item_docs.c.record_json).where(item_docs.c.record_id == rid)).first()
             if row is None:
                 continue
             d = decided[rid]

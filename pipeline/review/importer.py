@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from pipeline.errors import MatlitError
-from pipeline.review.store import audit, db_url_for, get_engine, items, papers, write_conn
+from pipeline.review.store import audit, db_url_for, get_engine, item_docs, item_flags, items, papers, write_conn
 from pipeline.workdir import WorkDir
 from schemas import ParsedDocument, Record
 
@@ -192,16 +192,16 @@ def import_review(cfg, progress=None) -> ImportResult:
                 "material": (rec.material.raw[:255] if rec.material else None),
                 "fact_key": fact_key(rec),
                 "flags": " " + " ".join(rec.flags) + " ",
-                "record_json": rec.model_dump_json(),
-                "context_json": json.dumps(context_for(doc, rec), ensure_ascii=False),
             }
+            docs = {"record_id": rec.record_id, "record_json": rec.model_dump_json(),
+                    "context_json": json.dumps(context_for(doc, rec), ensure_ascii=False)}
             res.records += 1
             res.queued += q is not None
             st = existing.get(rec.record_id)
             if st is None:
-                new_rows.append({**row, "status": "open", "version": 0})
+                new_rows.append(({**row, "status": "open", "version": 0}, docs))
             elif st == "open":
-                upd_rows.append(row)
+                upd_rows.append((row, docs))
             else:
                 res.kept_decided += 1
         with write_conn(eng) as c, c.begin():
@@ -210,10 +210,20 @@ def import_review(cfg, progress=None) -> ImportResult:
             else:
                 c.execute(papers.insert(), paper_row)
             if new_rows:
-                c.execute(items.insert(), new_rows)
-            for row in upd_rows:
-                c.execute(update(items).where(items.c.record_id == row["record_id"], items.c.status == "open")
-                          .values(**row))
+                c.execute(items.insert(), [r for r, _ in new_rows])
+                c.execute(item_docs.insert(), [d for _, d in new_rows])
+                fl = [{"flag": f[:200], "record_id": r["record_id"]} for r, _ in new_rows for f in set(r["flags"].split())]
+                if fl:
+                    c.execute(item_flags.insert(), fl)
+            for row, docs in upd_rows:
+                n = c.execute(update(items).where(items.c.record_id == row["record_id"], items.c.status == "open")
+                              .values(**row)).rowcount
+                if n:
+                    c.execute(update(item_docs).where(item_docs.c.record_id == row["record_id"]).values(**docs))
+                    c.execute(delete(item_flags).where(item_flags.c.record_id == row["record_id"]))
+                    fl = [{"flag": f[:200], "record_id": row["record_id"]} for f in set(row["flags"].split())]
+                    if fl:
+                        c.execute(item_flags.insert(), fl)
         res.papers += 1
         res.updated += len(upd_rows)
         if progress is not None:

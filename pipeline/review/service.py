@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from pipeline.review.auth import User
 from pipeline.review.decisions import REJECT_REASONS, apply_decision, decision_from_row
-from pipeline.review.store import audit, decisions, items, papers, write_conn
+from pipeline.review.store import audit, decisions, item_docs, item_flags, items, papers, write_conn
 from schemas import Record, ReviewDecision
 
 STATUSES = ("open", "accept", "edit", "reject", "all")
@@ -45,9 +45,13 @@ def _conds(f: Filters, user: User) -> list:
         conds.append(items.c.property_id == f.property)
     if f.paper:
         conds.append(items.c.paper_id == f.paper)
-    if f.flag:
-        esc = f.flag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conds.append(items.c.flags.like(f"% {esc}%", escape="\\"))
+    if f.flag:  # exact flag, or a prefix when it ends with '*' ("same_fact:*")
+        if f.flag.endswith("*"):
+            pre = f.flag[:-1]
+            fcond = and_(item_flags.c.flag >= pre, item_flags.c.flag < pre + "\U0010ffff")
+        else:
+            fcond = item_flags.c.flag == f.flag
+        conds.append(items.c.record_id.in_(select(item_flags.c.record_id).where(fcond)))
     if f.min_score is not None:
         conds.append(items.c.score >= f.min_score)
     if f.max_score is not None:
@@ -129,7 +133,9 @@ def get_item(conn, user: User, record_id: str) -> dict | None:
     """The item, or None when it does not exist or its paper is not visible to the user (both -> 404)."""
     if len(record_id) > 64:
         return None
-    row = conn.execute(select(items).where(items.c.record_id == record_id)).mappings().first()
+    row = conn.execute(select(items, item_docs.c.record_json, item_docs.c.context_json)
+                       .join(item_docs, item_docs.c.record_id == items.c.record_id)
+                       .where(items.c.record_id == record_id)).mappings().first()
     if row is None or not user.can_see(row["paper_id"]):
         return None
     return dict(row)
@@ -159,8 +165,8 @@ def other_sources(conn, user: User, item: dict, record: Record, limit: int = 20)
         conds.append(items.c.flags.like(f"% {g} %"))
     if not conds:
         return []
-    q = select(items.c.record_id, items.c.paper_id, items.c.record_json, items.c.status, items.c.score).where(
-        or_(*conds), items.c.record_id != item["record_id"])
+    q = select(items.c.record_id, items.c.paper_id, item_docs.c.record_json, items.c.status, items.c.score).join(
+        item_docs, item_docs.c.record_id == items.c.record_id).where(or_(*conds), items.c.record_id != item["record_id"])
     if user.papers is not None:
         q = q.where(items.c.paper_id.in_(sorted(user.papers)))
     out = []

@@ -5,8 +5,10 @@ Tables
     assignments  (username, paper_id): the papers a curator may see. Visibility rule: an admin sees every paper; a
                  curator with assignments sees only those papers; a curator without any assignment sees every paper
     sessions     server-side sessions: sha256 of the cookie token, csrf token, expiry
-    items        one row per queued record: the record JSON as imported, queue priority, filter columns, the current
-                 review status and a version counter (optimistic concurrency: a write names the version it saw)
+    items        one row per record: queue priority (None = not queued), filter columns, the current review status
+                 and a version counter (optimistic concurrency: a write names the version it saw)
+    item_flags   (flag, record id) pairs for the flag filter
+    item_docs    the record JSON as imported and its evidence context (kept apart: queue scans read narrow rows)
     decisions    append-only: every accepted decision (the latest per record wins)
     audit        append-only log: who, when, what, the record before and after (refused stale writes included)
     login_failures  failed logins (rate limiting by user and by address)
@@ -84,16 +86,32 @@ items = Table(
     Column("fact_key", String(400)),  # normalized material | property: other sources of the same fact
     Column("flags", Text, nullable=False, default=""),  # " flag1 flag2 " (space-delimited for LIKE filters)
     Column("reasons", Text, nullable=False, default=""),  # why it was queued (JSON list)
-    Column("record_json", Text, nullable=False),  # the record as imported
-    Column("context_json", Text),  # the sentence/block or table around the evidence
     Column("status", String(16), nullable=False, default="open"),  # open | accept | edit | reject
     Column("version", Integer, nullable=False, default=0),
     Column("updated_by", String(64)),
     Column("updated_at", DateTime(timezone=True)),
     Index("ix_items_queue", "status", "priority", "record_id"),
     Index("ix_items_paper", "paper_id", "priority"),
-    Index("ix_items_property", "property_id", "priority"),
+    Index("ix_items_property", "property_id", "status", "priority", "record_id"),
     Index("ix_items_fact", "fact_key"),
+    Index("ix_items_score", "status", "score", "priority"),
+)
+
+# the bulky part of an item, apart so that queue scans and counts read narrow rows
+item_docs = Table(
+    "item_docs",
+    metadata,
+    Column("record_id", String(64), primary_key=True),
+    Column("record_json", Text, nullable=False),  # the record as imported
+    Column("context_json", Text),  # the sentence/block or table around the evidence
+)
+
+# one row per (flag, record): the flag filter and its count use the index instead of scanning every item
+item_flags = Table(
+    "item_flags",
+    metadata,
+    Column("flag", String(200), primary_key=True),
+    Column("record_id", String(64), primary_key=True),
 )
 
 decisions = Table(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from pipeline.review.app import create_app
 from pipeline.review.auth import add_user
-from pipeline.review.store import audit, db_url_for, decisions, get_engine, items
+from pipeline.review.store import audit, db_url_for, decisions, get_engine, item_docs, items
 from schemas import Record
 from tests.pipeline.review.conftest import PASSWORD, csrf_of, login, paper_ids
 
@@ -24,7 +24,7 @@ def client(cfg) -> TestClient:
 def record_ids(cfg, **where) -> list[str]:
     eng = get_engine(db_url_for(cfg))
     with eng.connect() as c:
-        rows = c.execute(select(items.c.record_id, items.c.record_json)).all()
+        rows = c.execute(select(item_docs.c.record_id, item_docs.c.record_json)).all()
     out = []
     for rid, js in rows:
         r = Record.model_validate_json(js)
