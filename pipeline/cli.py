@@ -307,6 +307,20 @@ def shard_verify(
     )
 
 
+@shard_app.command("manifest")
+def shard_manifest(config: Optional[Path] = ConfigOpt, work_dir: Optional[Path] = WorkOpt):
+    """Write manifest.json from the last shard plan once every shard is written (after a Slurm array job)."""
+    from pipeline.runner import new_run_id
+    from pipeline.shard.stage import ShardStage
+    from pipeline.workdir import WorkDir
+
+    cfg = _cfg(config, work_dir=work_dir)
+    path = ShardStage(cfg, new_run_id()).finalize(WorkDir(cfg.work_dir))
+    if path is None:
+        raise typer.Exit(1)
+    console.print(f"wrote {path}")
+
+
 @app.command("eval")
 def evaluate(
     corpus: list[str] = typer.Option(None, "--corpus", help="gold corpus to score (repeatable; config: eval.corpora)"),

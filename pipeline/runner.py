@@ -217,8 +217,11 @@ def build_executor(cfg: Config, steps: list[PipelineStep], logging_dir: Path, jo
             logging_dir=str(logging_dir),
         )
     if rc.executor == "ray":
-        import ray  # noqa: F401  (only in the `cluster` extra)
+        import ray  # (only in the `cluster` extra)
         from datatrove.executor.ray import RayPipelineExecutor
+
+        if rc.ray_address and not ray.is_initialized():  # else a running ray.init() or RAY_ADDRESS, or a local one
+            ray.init(address=rc.ray_address)
 
         return RayPipelineExecutor(
             pipeline=steps,

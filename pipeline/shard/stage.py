@@ -473,7 +473,9 @@ class ShardStage(Stage):
         return t.cast(_figure_schema())
 
     # -- manifest, written last --
-    def finalize(self, wd: WorkDir) -> None:
+    def finalize(self, wd: WorkDir) -> Path | None:
+        """Write manifest.json once every planned shard is written; returns its path (None: shards missing).
+        Under Slurm the array job runs after `matlit shard` returns: run `matlit shard manifest` when it is done."""
         from loguru import logger
 
         plan = self._plan(wd)
@@ -490,11 +492,12 @@ class ShardStage(Stage):
             for p in state_dir.glob("*.json"):
                 if p.stem not in plan["shards"]:
                     p.unlink()
-        missing = sorted(e["path"] for e in plan["shards"].values() if not (out / e["path"]).is_file())
+        missing = sorted(e["path"] for item, e in plan["shards"].items() if not self._written(wd, item, e))
         if missing:
-            logger.error(f"shard: no manifest written, shards missing: {', '.join(missing)} (see failures/shard/)")
-            print(f"shard: no manifest written; missing shards: {', '.join(missing)}")
-            return
+            msg = f"shard: no manifest written; shards missing or not from this plan: {', '.join(missing)}"
+            logger.error(msg + " (see failures/shard/)")
+            print(msg)
+            return None
         entries, failures = [], []
         tables = {t: {"rows": 0, "shards": 0, "bytes": 0, "papers": 0} for t in TABLES}
         splits = {s: {t: 0 for t in TABLES} for s in SPLITS}
@@ -534,6 +537,17 @@ class ShardStage(Stage):
             "failures": sorted(failures, key=lambda f: (f["paper_id"], f["table"])),
         }
         atomic_write_json(out / MANIFEST_NAME, manifest)
+        return out / MANIFEST_NAME
+
+    def _written(self, wd: WorkDir, item: str, entry: dict) -> bool:
+        """The shard file is there and its state says it was written for this plan (not left from an older one)."""
+        st = self.state_path(wd, item)
+        if not (self.shards_dir(wd) / entry["path"]).is_file() or not st.is_file():
+            return False
+        try:
+            return json.loads(st.read_text("utf-8")).get("fingerprint") == entry["fingerprint"]
+        except (OSError, json.JSONDecodeError):
+            return False
 
 
 def _figure_schema_available() -> bool:

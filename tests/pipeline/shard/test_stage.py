@@ -371,3 +371,27 @@ def test_figure_series_table(work_copy):
     t = pq.read_table(shard_paths(out, "figure_series")).to_pylist()
     assert [r["label"] for r in t] == ["s0", "s1", "s2"]
     assert t[1]["points"] == [[1.0, 3.0], [3.0, 4.0]] and t[0]["x"]["unit"] == "K" and t[0]["split"] == split_of(pid, 0.05)
+
+
+def test_manifest_command_after_external_run(work_copy):
+    """As after a Slurm array: the plan exists, shards are written by tasks, `matlit shard manifest` writes it last."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.runner import new_run_id
+    from pipeline.shard.stage import ShardStage
+    from pipeline.workdir import WorkDir
+
+    cfg = shard_cfg(work_copy, **{"shard.validation_fraction": 0.5, "shard.num_shards": 2})
+    wd = WorkDir(work_copy)
+    stage = ShardStage(cfg, new_run_id())
+    stage.prepare(wd)
+    items = stage.work_items(wd)
+    stage.process(wd, items[0])
+    r = CliRunner().invoke(app, ["shard", "manifest", "-w", str(work_copy)])
+    assert r.exit_code == 1 and "missing" in r.output and not (work_copy / "shards" / "manifest.json").exists()
+    for item in items[1:]:
+        stage.process(wd, item)
+    r = CliRunner().invoke(app, ["shard", "manifest", "-w", str(work_copy)])
+    assert r.exit_code == 0, r.output
+    assert len(verify_manifest(work_copy / "shards")["shards"]) == len(items)
