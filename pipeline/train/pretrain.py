@@ -44,6 +44,8 @@ class PretrainResult:
     tokens_per_s: float = 0.0
     device: str = "cpu"
     precision: str = "fp32"
+    rank: int = 0
+    world_size: int = 1
 
 
 def _device_precision(device: str, precision: str) -> tuple[str, str]:
@@ -95,36 +97,75 @@ def latest_checkpoint(out_dir: Path) -> Path | None:
     return p
 
 
-def save_checkpoint(out_dir: Path, step: int, model, optimizer, scheduler, dataset, keep: int) -> Path:
-    """Write the checkpoint into a temp folder, rename it into place, then update `latest` (atomic)."""
+class _Dist:
+    """torch.distributed when launched by torchrun (WORLD_SIZE > 1): gloo on CPU, nccl on GPUs; else one process."""
+
+    def __init__(self, device: str):
+        import torch.distributed as dist
+
+        self.dist = dist
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.owned = False
+        if self.world > 1 and not dist.is_initialized():
+            dist.init_process_group(backend="nccl" if device == "cuda" else "gloo")
+            self.owned = True
+        self.on = self.world > 1
+        self.rank = dist.get_rank() if self.on else 0
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+
+    def gather(self, obj) -> list:
+        if not self.on:
+            return [obj]
+        out = [None] * self.world
+        self.dist.all_gather_object(out, obj)
+        return out
+
+    def barrier(self) -> None:
+        if self.on:
+            self.dist.barrier()
+
+    def close(self) -> None:
+        if self.owned:
+            self.dist.destroy_process_group()
+
+
+def save_checkpoint(out_dir: Path, step: int, model, optimizer, scheduler, dataset, keep: int, dist=None) -> Path:
+    """Write the checkpoint into a temp folder, rename it into place, then update `latest` (atomic).
+
+    Under DDP every rank calls it: the dataset states and RNG states of all ranks are gathered, rank 0 writes."""
     import torch
 
+    dist = dist or _Dist("cpu")
+    ds_states = dist.gather(dataset.state_dict())
+    rng = dist.gather({"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []})
     ck = _checkpoints(out_dir)
-    ck.mkdir(parents=True, exist_ok=True)
-    name = f"step-{step:08d}"
-    tmp = ck / f".tmp-{name}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    model.save_pretrained(str(tmp), safe_serialization=True)
-    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-    torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
-    (tmp / "dataset.json").write_text(json.dumps(dataset.state_dict(), indent=2))
-    rng = {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
-    torch.save({"step": step, "rng": rng}, tmp / "trainer.pt")  # last: its presence marks a complete folder
-    final = ck / name
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    atomic_write_text(ck / "latest", name + "\n")
-    old = sorted(p for p in ck.glob("step-*") if p.is_dir() and p != final)
-    for p in old[: max(0, len(old) - (keep - 1))] if keep > 0 else []:
-        shutil.rmtree(p, ignore_errors=True)
+    final = ck / f"step-{step:08d}"
+    if dist.rank == 0:
+        ck.mkdir(parents=True, exist_ok=True)
+        tmp = ck / f".tmp-{final.name}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        model.save_pretrained(str(tmp), safe_serialization=True)
+        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+        torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
+        (tmp / "dataset.json").write_text(json.dumps({"world_size": dist.world, "ranks": ds_states}, indent=2))
+        # last: its presence marks a complete folder
+        torch.save({"step": step, "world_size": dist.world, "rng": rng}, tmp / "trainer.pt")
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        atomic_write_text(ck / "latest", final.name + "\n")
+        old = sorted(p for p in ck.glob("step-*") if p.is_dir() and p != final)
+        for p in old[: max(0, len(old) - (keep - 1))]:
+            shutil.rmtree(p, ignore_errors=True)
+    dist.barrier()
     return final
 
 
-def _load_checkpoint(path: Path, model, optimizer, scheduler, dataset, device: str) -> int:
+def _load_checkpoint(path: Path, model, optimizer, scheduler, dataset, device: str, dist=None) -> int:
     import torch
     from safetensors.torch import load_file
 
+    dist = dist or _Dist("cpu")
     try:
         state = load_file(str(path / "model.safetensors"), device=device)
         missing, unexpected = model.load_state_dict(state, strict=False)
@@ -132,13 +173,20 @@ def _load_checkpoint(path: Path, model, optimizer, scheduler, dataset, device: s
             raise PretrainError(f"{path}: checkpoint does not match the model (missing {missing}, unexpected {unexpected})")
         optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location=device, weights_only=True))
         scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=True))
-        dataset.load_state_dict(json.loads((path / "dataset.json").read_text("utf-8")))
+        ds = json.loads((path / "dataset.json").read_text("utf-8"))
         tr = torch.load(path / "trainer.pt", weights_only=False)
     except (OSError, RuntimeError, KeyError, ValueError) as e:
         raise PretrainError(f"cannot resume from {path}: {e}") from e
-    torch.set_rng_state(tr["rng"]["torch"])
-    if tr["rng"]["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(tr["rng"]["cuda"])
+    if ds.get("world_size") != dist.world:
+        raise PretrainError(
+            f"{path} was written by {ds.get('world_size')} process(es), this run has {dist.world}: "
+            "resume with the same world size (exact data order is per rank)"
+        )
+    dataset.load_state_dict(ds["ranks"][dist.rank])
+    rng = tr["rng"][dist.rank]
+    torch.set_rng_state(rng["torch"])
+    if rng["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
     return int(tr["step"])
 
 
@@ -169,14 +217,17 @@ def evaluate(model, shards_dir: Path, tokenizer_dir: Path, opts, batch_size: int
             if i >= batches:
                 break
             ids = b["input_ids"].to(device)
-            with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
+            with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16, enabled=bf16):
                 losses.append(float(model(input_ids=ids, labels=ids).loss))
     model.train()
     return sum(losses) / len(losses) if losses else None
 
 
 def pretrain(cfg, shards_dir: Path, tokenizer_dir: Path, out_dir: Path, console=None) -> PretrainResult:
-    """Run (or resume) pretraining with a TrainConfig `cfg` until cfg.max_steps."""
+    """Run (or resume) pretraining with a TrainConfig `cfg` until cfg.max_steps (or cfg.stop_at).
+
+    One process, or one per device under `torchrun --nproc_per_node N -m pipeline.cli pretrain ...` (DDP: each rank
+    streams its own part of the shards; rank 0 writes the log, checkpoints and the final model)."""
     import torch
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from transformers import get_cosine_schedule_with_warmup
@@ -186,6 +237,13 @@ def pretrain(cfg, shards_dir: Path, tokenizer_dir: Path, out_dir: Path, console=
 
     hf_logging.disable_progress_bar()
     device, precision = _device_precision(cfg.device, cfg.precision)
+    dist = _Dist(device)
+    if device == "cuda":
+        device = f"cuda:{dist.local_rank}"
+        torch.cuda.set_device(device)
+    dev_type = device.split(":")[0]
+    main = dist.rank == 0
+    console = console if main else None
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     bf16 = precision == "bf16"
@@ -203,7 +261,7 @@ def pretrain(cfg, shards_dir: Path, tokenizer_dir: Path, out_dir: Path, console=
         seed=cfg.seed,
         epochs=None,
     )
-    ds = ShardStream(shards_dir, tokenizer_dir, opts)
+    ds = ShardStream(shards_dir, tokenizer_dir, opts, rank=dist.rank, world_size=dist.world)
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
     optimizer = torch.optim.AdamW(
@@ -216,70 +274,80 @@ def pretrain(cfg, shards_dir: Path, tokenizer_dir: Path, out_dir: Path, console=
     log = out_dir / "log.jsonl"
     ck = latest_checkpoint(out_dir) if cfg.resume else None
     if ck is not None:
-        step = _load_checkpoint(ck, model, optimizer, scheduler, ds, device)
-        _trim_log(log, step)
+        step = _load_checkpoint(ck, model, optimizer, scheduler, ds, device, dist)
+        if main:
+            _trim_log(log, step)
         if console:
             console.print(f"resuming from {ck} at step {step}")
-    elif log.exists():
+    elif main and log.exists():
         log.unlink()
+    dist.barrier()
+    net = model
+    if dist.on:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[dist.local_rank] if dev_type == "cuda" else None)
     start = step
     losses: list[float] = []
     tokens = 0
     t0 = time.perf_counter()
-    loader = ds.loader(cfg.batch_size, num_workers=cfg.num_workers, pin_memory=device == "cuda")
+    loader = ds.loader(cfg.batch_size, num_workers=cfg.num_workers, pin_memory=dev_type == "cuda")
     progress = Progress(
         TextColumn("pretrain"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
         TimeRemainingColumn(), console=console, disable=console is None or not cfg.progress, transient=True,
     )
-    with progress, open(log, "a", encoding="utf-8") as logf:
-        task = progress.add_task("steps", total=cfg.max_steps, completed=step, loss="-")
-        it = iter(loader)
-        stop = min(cfg.max_steps, cfg.stop_at or cfg.max_steps)
-        while step < stop:
-            batch = next(it)
-            ids = batch["input_ids"].to(device, non_blocking=True)
-            with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
-                loss = model(input_ids=ids, labels=ids).loss
-            lv = float(loss.detach())
-            if not math.isfinite(lv):
-                raise PretrainError(f"loss is {lv} at step {step + 1}; stopping (lower train.lr?)")
-            loss.backward()
-            if cfg.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            ds.mark_consumed(batch)
-            step += 1
-            tokens += ids.numel()
-            losses.append(lv)
-            row = {
-                "step": step,
-                "loss": round(lv, 6),
-                "lr": scheduler.get_last_lr()[0],
-                "tokens": ids.numel(),
-                "batch_sha256": hashlib.sha256(batch["input_ids"].numpy().tobytes()).hexdigest()[:16],
-            }
-            logf.write(json.dumps(row) + "\n")
-            logf.flush()
-            progress.update(task, completed=step, loss=f"{lv:.3f}")
-            if console and cfg.log_every and step % cfg.log_every == 0 and not cfg.progress:
-                console.print(f"step {step}: loss {lv:.4f}")
-            if cfg.save_every and step % cfg.save_every == 0 and step < cfg.max_steps:
-                logf.flush()
-                save_checkpoint(out_dir, step, model, optimizer, scheduler, ds, cfg.keep_checkpoints)
-        del it
+    logf = open(log, "a", encoding="utf-8") if main else None
+    try:
+        with progress:
+            task = progress.add_task("steps", total=cfg.max_steps, completed=step, loss="-")
+            it = iter(loader)
+            stop = min(cfg.max_steps, cfg.stop_at or cfg.max_steps)
+            while step < stop:
+                batch = next(it)
+                ids = batch["input_ids"].to(device, non_blocking=True)
+                with torch.autocast(device_type=dev_type, dtype=torch.bfloat16, enabled=bf16):
+                    loss = net(input_ids=ids, labels=ids).loss
+                lv = float(loss.detach())
+                if not math.isfinite(lv):
+                    raise PretrainError(f"loss is {lv} at step {step + 1} (rank {dist.rank}); stopping (lower train.lr?)")
+                loss.backward()
+                if cfg.grad_clip > 0:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                ds.mark_consumed(batch)
+                step += 1
+                sha = hashlib.sha256(batch["input_ids"].numpy().tobytes()).hexdigest()[:16]
+                if dist.on:  # the mean loss over ranks, and every rank's batch, in the log
+                    per_rank = dist.gather((lv, sha, ids.numel()))
+                    lv = sum(x[0] for x in per_rank) / dist.world
+                    sha = "+".join(x[1] for x in per_rank)
+                    n_tok = sum(x[2] for x in per_rank)
+                else:
+                    n_tok = ids.numel()
+                tokens += n_tok
+                losses.append(lv)
+                if logf is not None:
+                    row = {"step": step, "loss": round(lv, 6), "lr": scheduler.get_last_lr()[0], "tokens": n_tok,
+                           "batch_sha256": sha}
+                    logf.write(json.dumps(row) + "\n")
+                    logf.flush()
+                progress.update(task, completed=step, loss=f"{lv:.3f}")
+                if console and cfg.log_every and step % cfg.log_every == 0 and not cfg.progress:
+                    console.print(f"step {step}: loss {lv:.4f}")
+                if cfg.save_every and step % cfg.save_every == 0 and step < cfg.max_steps:
+                    save_checkpoint(out_dir, step, model, optimizer, scheduler, ds, cfg.keep_checkpoints, dist)
+            del it
+    finally:
+        if logf is not None:
+            logf.close()
     secs = time.perf_counter() - t0
-    if step > start:
-        save_checkpoint(out_dir, step, model, optimizer, scheduler, ds, cfg.keep_checkpoints)
-    eval_loss = evaluate(model, shards_dir, tokenizer_dir, opts, cfg.batch_size, cfg.eval_batches, device, bf16) if cfg.eval_batches else None
-    final = out_dir / "final"
-    tmp = out_dir / f".tmp-final-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(str(tmp), safe_serialization=True)
-    hf_tok.save_pretrained(str(tmp))
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
+    if step > start and not (cfg.save_every and step % cfg.save_every == 0 and step < cfg.max_steps):
+        save_checkpoint(out_dir, step, model, optimizer, scheduler, ds, cfg.keep_checkpoints, dist)
+    eval_loss = None
+    if main and cfg.eval_batches:
+        eval_loss = evaluate(model, shards_dir, tokenizer_dir, opts, cfg.batch_size, cfg.eval_batches, device, bf16)
     result = PretrainResult(
         out_dir=out_dir,
         start_step=start,
@@ -289,21 +357,34 @@ def pretrain(cfg, shards_dir: Path, tokenizer_dir: Path, out_dir: Path, console=
         tokens_per_s=round(tokens / secs, 1) if secs > 0 else 0.0,
         device=device,
         precision=precision,
+        rank=dist.rank,
+        world_size=dist.world,
     )
-    atomic_write_json(
-        out_dir / "summary.json",
-        {
-            "start_step": start,
-            "step": step,
-            "first_loss": losses[0] if losses else None,
-            "last_loss": losses[-1] if losses else None,
-            "validation_loss": eval_loss,
-            "tokens_per_s": result.tokens_per_s,
-            "device": device,
-            "precision": precision,
-            "parameters": sum(p.numel() for p in model.parameters()),
-            "model": model.config.to_dict(),
-            "dataset_state": ds.state_dict(),
-        },
-    )
+    if main:
+        final = out_dir / "final"
+        tmp = out_dir / f".tmp-final-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        model.save_pretrained(str(tmp), safe_serialization=True)
+        hf_tok.save_pretrained(str(tmp))
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        atomic_write_json(
+            out_dir / "summary.json",
+            {
+                "start_step": start,
+                "step": step,
+                "first_loss": losses[0] if losses else None,
+                "last_loss": losses[-1] if losses else None,
+                "validation_loss": eval_loss,
+                "tokens_per_s": result.tokens_per_s,
+                "device": device,
+                "precision": precision,
+                "world_size": dist.world,
+                "parameters": sum(p.numel() for p in model.parameters()),
+                "model": model.config.to_dict(),
+                "dataset_state": ds.state_dict(),
+            },
+        )
+    dist.barrier()
+    dist.close()
     return result

@@ -77,11 +77,11 @@ def test_cli_pretrain_and_bad_inputs(trained, tmp_path):
             "--tokenizer", str(trained.tokenizer), "--max-steps", "4", "--no-progress"]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
-    assert "steps 0 -> 4 on cpu (fp32)" in res.output
+    assert "steps 0 -> 4 on cpu (fp32) x 1" in res.output
     # the GPU code path (bf16 autocast) runs on CPU too
     res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "bf16"), "--precision", "bf16", "--max-steps", "2"])
     assert res.exit_code == 0, res.output
-    assert "steps 0 -> 2 on cpu (bf16)" in res.output
+    assert "steps 0 -> 2 on cpu (bf16) x 1" in res.output
     assert (tmp_path / "pretrain" / "final" / "model.safetensors").is_file()
     # a model config transformers cannot build: a clear error, exit 2
     cfg.write_text(json.dumps({"train": {"model": {"model_type": "no-such-model"}}}))
