@@ -158,6 +158,53 @@ def normalize(
     _run(cfg, ["normalize"], retry_failed)
 
 
+figures_app = typer.Typer(no_args_is_help=False, help="Plot digitization (pipeline/figures/): stage and side-by-side report.")
+app.add_typer(figures_app, name="figures")
+
+
+@figures_app.callback(invoke_without_command=True)
+def figures(
+    ctx: typer.Context,
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    raster: Optional[bool] = typer.Option(None, "--raster/--no-raster", help="config: figures.raster"),
+    ocr_glyphs: Optional[bool] = typer.Option(None, "--ocr-glyphs/--no-ocr-glyphs", help="config: figures.ocr_glyphs"),
+    max_drawings: Optional[int] = typer.Option(None, "--max-drawings", help="config: figures.max_drawings"),
+    retry_failed: bool = RetryOpt,
+    no_progress: bool = NoProgressOpt,
+):
+    """Digitize the figures of parsed papers (work/figures/<id>.jsonl: one result per figure, series in data units)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    cfg = _cfg(
+        config,
+        **{"figures.raster": raster, "figures.ocr_glyphs": ocr_glyphs, "figures.max_drawings": max_drawings},
+        **_runner_overrides(work_dir, None, None, None, no_progress),
+    )
+    _run(cfg, ["figures"], retry_failed)
+
+
+@figures_app.command("report")
+def figures_report(
+    config: Optional[Path] = ConfigOpt,
+    work_dir: Optional[Path] = WorkOpt,
+    out: Optional[Path] = typer.Option(None, "--out", help="report folder (default: <work_dir>/figures_report)"),
+    method: list[str] = typer.Option(None, "--method", help="only these methods (vector, raster, vlm, none); repeatable"),
+    no_progress: bool = NoProgressOpt,
+):
+    """Side-by-side report: each figure's crop beside a re-plot of its extracted series (HTML + Markdown + PNGs)."""
+    cfg = _cfg(config, **_runner_overrides(work_dir, None, None, None, no_progress))
+    from pipeline.figures.report import build_report
+    from pipeline.workdir import WorkDir
+
+    s = build_report(WorkDir(cfg.work_dir), out, tuple(method) if method else ("vector", "raster", "vlm", "none"),
+                     progress=cfg.runner.progress)
+    console.print(
+        f"{s.figures} figures {s.by_status}; vector plots with axes {s.vector_plots}, calibrated {s.vector_calibrated}; "
+        f"{s.series} series -> {s.out / 'index.html'}"
+    )
+
+
 score_app = typer.Typer(no_args_is_help=False, help="Credibility scores, reconciliation, review queue (pipeline/score/).")
 app.add_typer(score_app, name="score")
 
@@ -191,7 +238,6 @@ def score_train(
     corpus: list[str] = typer.Option(None, "--corpus", help="link corpus to train on (repeatable; config: score.train_corpora)"),
     shared: Optional[Path] = typer.Option(None, "--shared", help="shared/ folder with data/ (config: eval.shared_dir)"),
     limit: Optional[int] = typer.Option(None, "--limit", help="first N documents of each corpus (config: eval.limit)"),
-    heldout: Optional[int] = typer.Option(None, "--heldout-percent", help="config: score.heldout_percent"),
     report: Optional[Path] = typer.Option(None, "--report", help="folder for the held-out reliability diagram (default: eval.out_dir)"),
     config: Optional[Path] = ConfigOpt,
 ):
@@ -202,7 +248,6 @@ def score_train(
             "score.train_corpora": list(corpus) if corpus else None,
             "eval.shared_dir": shared,
             "eval.limit": limit,
-            "score.heldout_percent": heldout,
         },
     )
     from pipeline.score.train import train
@@ -215,7 +260,6 @@ def score_train(
             report or cfg.eval.out_dir,
             ["text_rules"],
             cfg.eval.limit,
-            cfg.score.heldout_percent,
             cfg.score.bins,
         )
     except (MatlitError, FileNotFoundError, ValueError) as e:
@@ -600,6 +644,10 @@ def train_ner(
 
 tokenizer_app = typer.Typer(no_args_is_help=True, help="The chemistry-aware BPE tokenizer (pipeline/train/tokenizer.py).")
 app.add_typer(tokenizer_app, name="tokenizer")
+
+from pipeline.llm.cli import llm_app  # noqa: E402 - the `matlit llm` group (serve, bench, stats)
+
+app.add_typer(llm_app, name="llm")
 
 
 def _shards_dir(cfg: Config, explicit: Optional[Path]) -> Path:

@@ -119,12 +119,12 @@ class TrainNerConfig(Section):
     wheels_dir: Path | None = Field(default=None, description="where `pip download` put wheels (default: <work_dir>/models/wheels)")
     out_dir: Path | None = Field(default=None, description="default: <work_dir>/models/encoder")
     corpora: list[str] | None = Field(default=None, description="gold corpora (default: eval.corpora), train split only")
-    steps: int = Field(default=80, ge=1)
+    steps: int = Field(default=40, ge=1)
     batch_size: int = Field(default=16, ge=1)
     lr: float = 3e-4
     max_length: int = Field(default=128, ge=16)
-    max_examples: int | None = Field(default=3000, description="training chunks kept (sampled)")
-    eval_examples: int = Field(default=200, ge=0, description="held-out chunks for the span P/R/F1 in the manifest")
+    max_examples: int | None = Field(default=1200, description="training chunks kept (sampled)")
+    eval_examples: int = Field(default=100, ge=0, description="held-out chunks for the span P/R/F1 in the manifest")
     threads: int | None = Field(default=2, description="torch CPU threads")
     seed: int = 0
 
@@ -207,6 +207,7 @@ class FiguresConfig(Section):
     time_budget_s: float = Field(default=10.0, gt=0, description="per figure, vector digitizer")
     max_residual: float = Field(default=0.002, gt=0, description="tick fit residual (share of the axis range) taken as exact")
     records: bool = Field(default=True, description="extract: records from explicitly reported marked points")
+    ocr_glyphs: bool = Field(default=True, description="OCR tick labels drawn as glyph outlines (no text layer)")
 
 
 class EvalConfig(Section):
@@ -309,7 +310,6 @@ class ScoreConfig(Section):
         default_factory=lambda: ["bandgap_dong_cole", "supermat", "measeval", "mulms", "polyie"],
         description="`matlit score train`: dev gold corpora with whole-record (link) gold",
     )
-    heldout_percent: int = Field(default=30, ge=5, le=90, description="documents held out from fitting (by id hash)")
     bins: int = Field(default=15, ge=2, description="reliability bins of the ECE")
 
 

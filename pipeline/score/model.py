@@ -5,7 +5,7 @@ The trained model is a small committed JSON file, pipeline/score/model.json (`ma
     {"version": 1, "features": [...], "coef": [...], "intercept": b,
      "priors": {feature: logit offset},          # hand-set, for features the dev corpora cannot show (see below)
      "calibration": {"method": "isotonic", "x": [...], "y": [...]},   # raw probability -> calibrated probability
-     "split": {"salt": ..., "heldout_percent": 30}, "training": {manifest}, "metrics": {...}}
+     "split": {"by": "document", "rule": ...}, "training": {manifest}, "metrics": {...}}
 
     score = calibration(sigmoid(intercept + coef . x + priors . x))
 

@@ -48,23 +48,52 @@ def _write_if_changed(path: Path, data: bytes) -> None:
     atomic_write_bytes(path, data)
 
 
+REVIEW_MIN_REFERENCES = 100  # a paper with this many references ...
+REVIEW_MIN_CITING_SHARE = 0.2  # ... and this share of body sentences citing "[n]" reads as a review
+
+
+def is_review(title: str | None, doc=None) -> bool:
+    """A review article: its title says so, or (parsed) it has many references and cites in many sentences."""
+    import re
+
+    t = (title or "").lower()
+    if any(w in t.split()[:8] or t.startswith(w) for w in REVIEW_TITLE_WORDS):
+        return True
+    if doc is None:
+        return False
+    refs = sum(1 for b in doc.blocks if b.kind == "reference")
+    if refs < REVIEW_MIN_REFERENCES:
+        return False
+    body = {b.id for b in doc.body_blocks()}
+    sents = [x for x in doc.sentences if x.block_id in body]
+    cite = re.compile(r"\[\s*\d+(?:\s*[-–,]\s*\d+)*\s*\]")
+    return bool(sents) and sum(bool(cite.search(x.text)) for x in sents) / len(sents) >= REVIEW_MIN_CITING_SHARE
+
+
 def review_papers(wd: WorkDir, paper_ids: list[str]) -> set[str]:
-    """Papers whose title says they are reviews: every value they state counts as cited."""
-    out = set()
-    for pid in paper_ids:
-        title = None
+    """Papers that read as review articles: every value they state counts as cited. The verdicts are cached in
+    work/score/reviews.json (reading every parsed document again on each run would not scale)."""
+    cache_path = score_dir(wd) / "reviews.json"
+    try:
+        cache = json.loads(cache_path.read_text("utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+    todo = [pid for pid in paper_ids if pid not in cache]
+    for pid in todo:
+        title, doc = None, None
         try:
             title = wd.load_paper(pid).title
         except (OSError, ValueError):
             pass
-        if not title and wd.parsed_json(pid).exists():
+        if wd.parsed_json(pid).exists():
             try:
-                title = wd.load_parsed(pid).metadata.title
+                doc = wd.load_parsed(pid)
             except (OSError, ValueError):
-                title = None
-        if title and any(w in title.lower().split()[:6] or title.lower().startswith(w) for w in REVIEW_TITLE_WORDS):
-            out.add(pid)
-    return out
+                doc = None
+        cache[pid] = is_review(title or (doc.metadata.title if doc else None), doc)
+    if todo:
+        atomic_write_text(cache_path, json.dumps(cache, sort_keys=True))
+    return {pid for pid in paper_ids if cache.get(pid)}
 
 
 def reconcile_workdir(wd: WorkDir, paper_ids: list[str]) -> dict:

@@ -4,7 +4,9 @@
    SuperMat, MeasEval, MuLMS, PolyIE) exactly as `matlit eval` does;
 2. label each record with eval's own matching (labels.py): matched to gold = correct, eligible but unmatched = wrong;
 3. reconcile all records (each gold document counts as a paper) and compute features (features.py);
-4. split by document: `heldout_percent` of documents (hash of salt + doc id) are held out and never seen in fitting;
+4. split by document with the project's fixed split (pipeline/evaluate/gold.split_of: 20 % "heldout", the split
+   train-ner / finetune also keep out of training, and `matlit eval --split heldout` scores): held-out documents
+   are never seen in fitting;
 5. fit a logistic regression (scikit-learn) on the rest, an isotonic calibration map on its out-of-fold
    (5-fold by document) predictions, refit the regression on all of the rest;
 6. measure on the held-out documents: ECE (15 bins), Brier, AUC, share of wrong records in the lowest-scored 20 %.
@@ -12,7 +14,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import time
@@ -25,7 +26,6 @@ from pipeline.score.model import PRIORS, ScoreModel
 from schemas import Record
 
 LINK_CORPORA = ["bandgap_dong_cole", "supermat", "measeval", "mulms", "polyie"]
-DEFAULT_SALT = "matlit-score-v1"
 
 
 @dataclass
@@ -37,8 +37,10 @@ class Example:
     label: bool
 
 
-def is_heldout(doc_id: str, salt: str = DEFAULT_SALT, percent: int = 30) -> bool:
-    return int(hashlib.sha256((salt + "\0" + doc_id).encode()).hexdigest()[:8], 16) % 100 < percent
+def is_heldout(doc_id: str) -> bool:
+    from pipeline.evaluate.gold import split_of
+
+    return split_of(doc_id) == "heldout"
 
 
 def examples_from(corpus_records: list[tuple[object, list[Record]]]) -> list[Example]:
@@ -89,7 +91,7 @@ def _git_commit() -> str | None:
         return None
 
 
-def fit(examples: list[Example], salt: str = DEFAULT_SALT, heldout_percent: int = 30, bins: int = 15) -> tuple[dict, list, list]:
+def fit(examples: list[Example], bins: int = 15) -> tuple[dict, list, list]:
     """The model dict (model.json content) and the held-out (scores, labels)."""
     import numpy as np
     from sklearn.isotonic import IsotonicRegression
@@ -98,8 +100,8 @@ def fit(examples: list[Example], salt: str = DEFAULT_SALT, heldout_percent: int 
 
     from pipeline.score.calibration import summary
 
-    train = [e for e in examples if not is_heldout(e.doc_id, salt, heldout_percent)]
-    test = [e for e in examples if is_heldout(e.doc_id, salt, heldout_percent)]
+    train = [e for e in examples if not is_heldout(e.doc_id)]
+    test = [e for e in examples if is_heldout(e.doc_id)]
     if len({e.label for e in train}) < 2:
         raise ValueError(f"training split needs correct and wrong records (got {len(train)} records)")
     feats = list(FEATURES)
@@ -124,7 +126,7 @@ def fit(examples: list[Example], salt: str = DEFAULT_SALT, heldout_percent: int 
             "x": [round(float(v), 6) for v in iso.X_thresholds_],
             "y": [round(float(v), 6) for v in iso.y_thresholds_],
         },
-        "split": {"salt": salt, "heldout_percent": heldout_percent, "by": "document"},
+        "split": {"by": "document", "rule": "pipeline.evaluate.gold.split_of == 'heldout'"},
     }
     sm = ScoreModel.from_dict(model)
     test_scores = [sm.predict(e.x) for e in test]
@@ -156,7 +158,6 @@ def train(
     report_dir: Path | str | None = None,
     extractors: list[str] | None = None,
     limit: int | None = None,
-    heldout_percent: int = 30,
     bins: int = 15,
     progress: bool = True,
 ) -> dict:
@@ -170,7 +171,7 @@ def train(
     t0 = time.perf_counter()
     pairs = extract_corpora(corpora, shared_dir, limit, extractors, progress)
     examples = examples_from(pairs)
-    model, scores, labels = fit(examples, heldout_percent=heldout_percent, bins=bins)
+    model, scores, labels = fit(examples, bins=bins)
     by_corpus = {}
     for e in examples:
         c = by_corpus.setdefault(e.corpus, {"docs": set(), "records": 0, "correct": 0})
@@ -184,7 +185,7 @@ def train(
         "corpora": {k: {"docs": len(v["docs"]), "records": v["records"], "correct": v["correct"]} for k, v in by_corpus.items()},
         "records_predicted": sum(len(r) for _, r in pairs),
         "records_labelled": len(examples),
-        "heldout_docs": len({e.doc_id for e in examples if is_heldout(e.doc_id, DEFAULT_SALT, heldout_percent)}),
+        "heldout_docs": len({e.doc_id for e in examples if is_heldout(e.doc_id)}),
         "limit": limit,
         "seconds": round(time.perf_counter() - t0, 1),
         "labels": "matched to a gold link by `matlit eval` matching (overlap level) = correct; eligible unmatched = wrong",
@@ -212,10 +213,8 @@ def eval_calibration(corpus_records: list[tuple[object, list[Record]]], model: S
     if not pairs:
         return {}
     examples = examples_from(pairs)
-    split = model.meta.get("split", {})
-    salt, pct = split.get("salt", DEFAULT_SALT), split.get("heldout_percent", 30)
     out = {"model": "fallback (hand-set)" if model.fallback else "pipeline/score/model.json", "sets": {}}
-    for name, sel in (("held-out docs", [e for e in examples if is_heldout(e.doc_id, salt, pct)]), ("all docs", examples)):
+    for name, sel in (("held-out docs", [e for e in examples if is_heldout(e.doc_id)]), ("all docs", examples)):
         if sel and len({e.label for e in sel}) == 2:
             out["sets"][name] = summary([model.predict(e.x) for e in sel], [e.label for e in sel])
     return out

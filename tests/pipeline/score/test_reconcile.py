@@ -59,3 +59,23 @@ def test_review_papers_count_as_cited_and_same_paper_repeats():
     assert all(res.paper_repeats[r.record_id] == 1 for r in recs)
     g = next(g for g in res.groups if g.material == "zno")
     assert g.n_independent_papers == 1 and g.consensus_value == 3.37
+
+
+def test_review_articles_are_recognised():
+    from pipeline.score.stage import is_review
+    from schemas import Block, BlockKind, CharSpan, ParsedDocument, Sentence
+
+    assert is_review("Iron-based superconductors: a review", None)
+    assert is_review("Review of thermoelectric oxides", None)
+    assert not is_review("A new concept of a hybrid trapped field magnet lens", None)
+
+    def doc(n_refs: int, citing: int, plain: int) -> ParsedDocument:
+        blocks = [Block(id=f"r{i}", kind=BlockKind.reference, text=f"[{i}] A. Author, J. Phys. ({i})") for i in range(n_refs)]
+        blocks.append(Block(id="b", kind=BlockKind.paragraph, text="..."))
+        texts = ["Tc rises to 38 K [12]."] * citing + ["We measured Tc = 38 K."] * plain
+        sents = [Sentence(id=f"s{i}", block_id="b", span=CharSpan(start=0, end=len(t)), text=t) for i, t in enumerate(texts)]
+        return ParsedDocument(paper_id="p", parser="test", blocks=blocks, sentences=sents)
+
+    assert is_review("Radiation effects on iron-based superconductors", doc(113, 30, 70))
+    assert not is_review("Radiation effects on iron-based superconductors", doc(40, 30, 70))  # few references
+    assert not is_review("Radiation effects on iron-based superconductors", doc(113, 10, 90))  # few citing sentences
