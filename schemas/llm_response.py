@@ -102,10 +102,43 @@ def _caption_model() -> type[Model]:
     )
 
 
+# Plot values as the model reads them, kept as bounded number strings: a JSON number has no length cap, so a
+# small model under constrained decoding could emit digits forever; a pattern + maxLength always terminates.
+NUMBER_PATTERN = r"^-?[0-9]{1,7}(\.[0-9]{1,5})?([eE]-?[0-9]{1,2})?$"
+MAX_FIG_SERIES = 6
+MAX_FIG_POINTS = 40
+
+
+@lru_cache(maxsize=1)
+def _figure_series_model() -> type[Model]:
+    """Series read off a plot image by a vision-language model; axis scale and series kind from schemas.figure."""
+    from schemas.figure import Axis, SeriesStyle
+
+    num = Annotated[str, Field(pattern=NUMBER_PATTERN, max_length=16)]
+    point = create_model("LLMPoint", __base__=Model, x=(num, ...), y=(num, ...))
+    series = create_model(
+        "LLMSeries",
+        __base__=Model,
+        label=(str, Field(max_length=40, description="legend text of the series, '' if none")),
+        kind=(SeriesStyle.model_fields["kind"].annotation, Field(description="how the series is drawn")),
+        points=(list[point], Field(max_length=MAX_FIG_POINTS, description="points in axis data units")),
+    )
+    return create_model(
+        "LLMFigureSeries",
+        __base__=Model,
+        x_title=(str, Field(max_length=48, description="x-axis title as printed, with its unit")),
+        y_title=(str, Field(max_length=48, description="y-axis title as printed, with its unit")),
+        x_scale=(Axis.model_fields["scale"].annotation, Field(description="x-axis scale")),
+        y_scale=(Axis.model_fields["scale"].annotation, Field(description="y-axis scale")),
+        series=(list[series], Field(max_length=MAX_FIG_SERIES, description="one entry per curve or marker set")),
+    )
+
+
 _MODELS = {
     "llm_records": _records_model,
     "llm_verification": lambda: LLMVerification,
     "llm_figure_caption": _caption_model,
+    "llm_figure_series": _figure_series_model,
 }
 
 

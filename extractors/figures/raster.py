@@ -33,6 +33,7 @@ from extractors.figures.raster_axes import (
     AxisFit,
     LabelBox,
     Panel,
+    _tight,
     decade_exponent,
     find_panels,
     fit_axis,
@@ -130,7 +131,8 @@ def _crop(rgb, box, pad_frac: float = 0.35):
     h = max(1, y1 - y0)
     pad = max(2, int(pad_frac * h))
     H, W = rgb.shape[:2]
-    c = rgb[max(0, y0) : min(H, y1), max(0, x0) : min(W, x1)]  # only the box: no neighbouring tick mark
+    e = max(1, int(round(0.12 * h)))  # antialiased glyph edges lighter than the ink threshold
+    c = rgb[max(0, y0 - e) : min(H, y1 + e), max(0, x0 - e) : min(W, x1 + e)]  # no neighbouring tick mark
     c = cv2.copyMakeBorder(c, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(255, 255, 255))
     if h < 24:
         f = 32.0 / h
@@ -284,16 +286,17 @@ def _legend_entries(rgb, ink_text, p: Panel, char_h: float, ocr: Ocr, spans: Tex
     keep = np.zeros_like(sub)
     for i in range(1, n):
         x, y, w, h, a = stats[i]
-        if 0.3 * char_h <= h <= 1.8 * char_h and w <= 3 * char_h and a >= 2:
+        if h <= 1.8 * char_h and w <= 3 * char_h and a >= 2:
             keep[lab == i] = 1
-    k = max(2, int(round(1.0 * char_h)))
+    k = max(2, int(round(1.2 * char_h)))
     dil = cv2.dilate(keep, cv2.getStructuringElement(cv2.MORPH_RECT, (k, max(1, int(0.2 * char_h)))))
     n2, _, st2, _ = cv2.connectedComponentsWithStats(dil, connectivity=8)
     boxes = []
     for i in range(1, n2):
         x, y, w, h, _a = st2[i]
         if 0.5 * char_h <= h <= 2.2 * char_h and w >= 0.5 * char_h:
-            boxes.append((x + x0, y + y0, x + x0 + w, y + y0 + h))
+            tx, ty, tw, th, _ = _tight(keep, (x, y, w, h, 0))
+            boxes.append((tx + x0, ty + y0, tx + x0 + tw, ty + y0 + th))
     boxes = sorted(boxes, key=lambda b: (b[1], b[0]))[:12]
     if not boxes:
         return []
@@ -323,6 +326,14 @@ def _series_points(mask, weight, p: Panel, thick: float):
                 continue
             ys, xs = np.nonzero(lab == i)
             w = weight[ys, xs]
+            k = int(round(stats[i, 4] / med_a))
+            if k >= 2 and len(xs) > 2 * k:  # overlapping markers: split the blob into k centres
+                data = np.stack([xs, ys], 1).astype(np.float32)
+                crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 30, 0.1)
+                cv2.setRNGSeed(0)
+                _, lbl, centres = cv2.kmeans(data, min(k, 50), None, crit, 2, cv2.KMEANS_PP_CENTERS)
+                pts.extend((float(cx), float(cy)) for cx, cy in centres)
+                continue
             pts.append((float((xs * w).sum() / w.sum()), float((ys * w).sum() / w.sum())))
         return "markers", sorted(pts), float(np.median(dims))
     pts = []

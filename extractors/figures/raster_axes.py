@@ -232,6 +232,28 @@ def _merge_words(mask, char_h: float, reach: float):
     return comps
 
 
+def _trim_wide(clean, words, char_h: float, keep_right: bool):
+    """y labels: a word much wider than the others took in a piece of the axis title; split it at its widest
+    empty-column gap and keep the part next to the axis."""
+    import numpy as np
+
+    med = float(np.median([c[2] for c in words]))
+    out = []
+    for c in words:
+        x, y, w, h, a = c
+        if w > med + 1.0 * char_h:
+            cols = clean[y : y + h, x : x + w].any(axis=0)
+            idx = np.flatnonzero(cols)
+            gaps = np.diff(idx)
+            if gaps.size and gaps.max() > max(2, 0.6 * char_h):
+                j = int(np.argmax(gaps))
+                cut_l, cut_r = int(idx[j]), int(idx[j + 1])
+                c = (x + cut_r, y, w - cut_r, h, a) if keep_right else (x, y, cut_l + 1, h, a)
+                c = _tight(clean, c)
+        out.append(c)
+    return out
+
+
 def _tight(clean, c):
     """A dilated word box shrunk to the ink it holds (so a crop shows no neighbouring tick mark)."""
     import numpy as np
@@ -318,11 +340,13 @@ def label_boxes(ink, p: Panel, axis: str, tick_len: int) -> list[LabelBox]:
     elif axis == "y":
         right = max(c[0] + c[2] for c in words)
         col = [c for c in words if c[0] + c[2] >= right - 1.2 * char_h and c[2] < 10 * char_h]
+        col = _trim_wide(clean, col, char_h, keep_right=True) if len(col) >= 3 else col
         for x, y, cw, chh, _ in sorted(col, key=lambda c: c[1]):
             out.append(LabelBox(box=(x + c0, y + r0, x + c0 + cw, y + r0 + chh)))
     else:
         left = min(c[0] for c in words)
         col = [c for c in words if c[0] <= left + 1.2 * char_h and c[2] < 10 * char_h]
+        col = _trim_wide(clean, col, char_h, keep_right=False) if len(col) >= 3 else col
         for x, y, cw, chh, _ in sorted(col, key=lambda c: c[1]):
             out.append(LabelBox(box=(x + c0, y + r0, x + c0 + cw, y + r0 + chh)))
     return out[:40]
@@ -351,7 +375,7 @@ def decade_exponent(text: str) -> int | None:
     """'104' or '10-3' as OCR reads a 10^4 / 10^-3 label (superscript on the baseline): the exponent, else None."""
     from extractors.figures.ticks import parse_tick as _parse
 
-    t = _strip_noise(text).replace("−", "-").replace("–", "-")
+    t = _strip_noise(text).replace("−", "-").replace("–", "-").replace("{", "").replace("}", "")
     t = re.sub(r"^10[°oOº]$", "100", t)
     m = re.fullmatch(r"10(-?\d{1,2})", t)
     if m:
@@ -396,10 +420,12 @@ def _fill_decades(exps: list[int | None], texts: list[str], pos: list[float]) ->
     from its neighbours when the others step evenly. None unless the labels are decades."""
     known = [(p, e) for p, e in zip(pos, exps, strict=True) if e is not None]
     unknown = [i for i, e in enumerate(exps) if e is None]
-    if len(unknown) > 1 or len(known) < 2 or len({e for _, e in known}) != len(known):
+    if len(unknown) > 1 or len(known) < 2:
         return None
     if not unknown:
-        return [int(e) for e in exps]  # type: ignore[arg-type]
+        return [int(e) for e in exps]  # type: ignore[arg-type]  # a repeated exponent is left to the fit to drop
+    if len({e for _, e in known}) != len(known):
+        return None
     i = unknown[0]
     if _strip_noise(texts[i]) not in ("10", "1"):
         return None
@@ -468,7 +494,8 @@ def fit_axis(labels: list[LabelBox], length: float, tol: float = 0.01) -> tuple[
             f = _try_fit(pos, vv, scale, length)
             if f:
                 candidates.append((f[2], scale, f[0], f[1], [], reint))
-            if len(pts) >= 5 and (not f or f[2] > tol):
+            # one misread label may be dropped: of five or more, or of four decade labels (10^n, evenly spaced)
+            if (len(pts) >= 5 or (reint and len(pts) >= 4)) and (not f or f[2] > tol):
                 for i in range(len(pts)):
                     sub_p = pos[:i] + pos[i + 1 :]
                     sub_v = vv[:i] + vv[i + 1 :]
@@ -517,6 +544,10 @@ def parse_offset_label(text: str) -> int | None:
 
     t = (text or "").strip().replace(" ", "").replace("−", "-").replace("–", "-").rstrip(".,|")
     t = re.sub(r"^[xX×]", "×", t)
+    e = parse_offset(t)
+    if e is not None:
+        return e
+    t = t.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+"))  # "x10-⁴": mixed superscripts
     e = parse_offset(t)
     if e is not None:
         return e
