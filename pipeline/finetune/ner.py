@@ -272,6 +272,7 @@ def train_ner(
     data_stats: dict | None = None,
     progress: bool = True,
     from_config: bool = False,
+    freeze_embeddings: bool = True,
 ) -> NerResult:
     """Fine-tune `base_model` (a folder; `from_config`: random weights from its config.json) for `steps` steps."""
     import torch
@@ -287,13 +288,13 @@ def train_ner(
         torch.set_num_threads(threads)
     try:
         return _train(examples, base_model, Path(out_dir), steps, batch_size, lr, max_length, seed, eval_examples,
-                      data_stats, progress, from_config)
+                      data_stats, progress, from_config, freeze_embeddings)
     finally:
         torch.set_num_threads(old_threads)
 
 
 def _train(examples, base_model, out_dir, steps, batch_size, lr, max_length, seed, eval_examples, data_stats, progress,
-           from_config) -> NerResult:
+           from_config, freeze_embeddings) -> NerResult:
     import torch
     from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
@@ -309,7 +310,10 @@ def _train(examples, base_model, out_dir, steps, batch_size, lr, max_length, see
         model = AutoModelForTokenClassification.from_pretrained(base_model, **kw)
     windows = encode(tok, examples, max_length)
     rng = random.Random(seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    if freeze_embeddings:  # half of MiniLM's weights are the word embeddings: frozen, a CPU step costs far less
+        for p in model.base_model.embeddings.parameters():
+            p.requires_grad = False
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.01)
     warm = max(1, steps // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / (steps - warm + 1))))
     losses: list[float] = []
@@ -359,6 +363,7 @@ def _train(examples, base_model, out_dir, steps, batch_size, lr, max_length, see
             "lr": lr,
             "max_length": max_length,
             "seed": seed,
+            "freeze_embeddings": freeze_embeddings,
             "seconds": round(train_s, 1),
             "loss_first": round(sum(losses[:k]) / k, 4),
             "loss_last": round(sum(losses[-k:]) / k, 4),

@@ -40,7 +40,7 @@ def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("enc") / "encoder"
     examples = [_example(t) for t in TEXTS]
     res = train_ner(examples, base, out, steps=50, batch_size=4, lr=1e-2, max_length=64, from_config=True, threads=1,
-                    eval_examples=examples, progress=False)
+                    eval_examples=examples, progress=False, freeze_embeddings=False)
     return res, examples
 
 
