@@ -298,6 +298,8 @@ class ShardConfig(Section):
     )
     rejected: Literal["drop", "mark"] | None = Field(default=None, description="records a curator rejected: drop, or "
                                                      "keep with review_status=rejected; None = review.rejected")
+    min_score: float | None = Field(default=None, ge=0.0, le=1.0, description="leave out records scored below this "
+                                    "(unscored records are kept); None = keep all, filter on the score column later")
 
 
 class ScoreConfig(Section):

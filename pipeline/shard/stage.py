@@ -384,6 +384,7 @@ class ShardStage(Stage):
         path = wd.root / info["records"]["path"]
         decisions = self._decisions(wd)
         mode = self._rejected_mode()
+        min_score = self.cfg.shard.min_score
         rows = []
         for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
             if not line.strip():
@@ -401,6 +402,8 @@ class ShardStage(Stage):
                 raise CorruptRecordError(f"paper {pid}: {path} line {n} holds a record of paper {rec.paper_id!r}")
             status = "none"
             d = decisions.get(rec.record_id)
+            if d is None and min_score is not None and rec.score is not None and rec.score < min_score:
+                continue  # a curator's decision overrides the score
             if d is not None:
                 if d.action == "reject" and mode == "drop":
                     continue

@@ -1,5 +1,5 @@
 """A real OpenAI-compatible HTTP server on 127.0.0.1 whose answers a test scripts: JSON content, HTTP errors,
-slow responses, malformed bodies. It records every request and the peak number of requests in flight."""
+slow responses, malformed bodies, or {"fn": body -> content}. It records every request and the peak number of requests in flight."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ class ScriptedServer:
                 try:
                     if action.get("sleep"):
                         time.sleep(action["sleep"])
+                    if "fn" in action:  # a test "model" that reads the request
+                        action = {**action, "content": action["fn"](body)}
                     if "status" in action:
                         self._send(action["status"], b'{"error": "scripted failure"}')
                     elif "body" in action:

@@ -395,3 +395,21 @@ def test_manifest_command_after_external_run(work_copy):
     r = CliRunner().invoke(app, ["shard", "manifest", "-w", str(work_copy)])
     assert r.exit_code == 0, r.output
     assert len(verify_manifest(work_copy / "shards")["shards"]) == len(items)
+
+
+def test_scored_records_preferred(work_copy):
+    pid, other = sorted(n_records(work_copy))
+    recs = [Record.model_validate_json(ln) for ln in (work_copy / "records" / f"{pid}.jsonl").read_text().splitlines()]
+    (work_copy / "scored").mkdir()
+    (work_copy / "scored" / f"{pid}.jsonl").write_text(
+        "".join(r.model_copy(update={"score": 0.7}).model_dump_json() + "\n" for r in recs))
+    _, out = run_shard(work_copy)
+    rows = pq.read_table(shard_paths(out, "records"), columns=["paper_id", "score"]).to_pylist()
+    assert {r["score"] for r in rows if r["paper_id"] == pid} == {0.7}  # from work/scored/
+    assert {r["score"] for r in rows if r["paper_id"] == other} == {None}  # no score output: work/records/
+    _, out2 = run_shard(work_copy, **{"shard.records_from": "records", "shard.out_dir": work_copy / "unscored"})
+    assert {r["score"] for r in pq.read_table(shard_paths(out2, "records"), columns=["score"]).to_pylist()} == {None}
+    # min_score leaves out low-scored records; unscored ones stay
+    _, out3 = run_shard(work_copy, **{"shard.min_score": 0.8, "shard.out_dir": work_copy / "min"})
+    ids = {r["paper_id"] for r in pq.read_table(shard_paths(out3, "records"), columns=["paper_id"]).to_pylist()}
+    assert ids == {other}
