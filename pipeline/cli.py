@@ -649,10 +649,6 @@ from pipeline.llm.cli import llm_app  # noqa: E402 - the `matlit llm` group (ser
 
 app.add_typer(llm_app, name="llm")
 
-from pipeline.llm.cli import llm_app  # noqa: E402 - the `matlit llm` group (serve, bench, stats)
-
-app.add_typer(llm_app, name="llm")
-
 
 def _shards_dir(cfg: Config, explicit: Optional[Path]) -> Path:
     return explicit or cfg.shard.out_dir or (cfg.work_dir / "shards")
