@@ -163,6 +163,10 @@ def main(argv: list[str]) -> None:
             from pipeline.review.bench import measure_review
 
             result = measure_review()
+        elif args.one == "score":
+            from pipeline.score.bench import measure_score
+
+            result = measure_score(args.pdfs)
         elif args.one == "raster":
             from pipeline.bench_raster import measure_raster
 
@@ -257,6 +261,16 @@ def main(argv: list[str]) -> None:
     console.print(f"goal review page with 100,000 queued opens in < 300 ms: worst {rv['worst_wall_ms']:.0f} ms wall -> "
                   f"{'met' if rv['worst_wall_ms'] < 300 else 'NOT met'}")
     report["review"] = rv
+    sc = run_one("score", args.pdfs, 1)
+    t8 = Table(title=f"score stage: {sc['records']} records of {sc['papers']} bundled papers, {sc['groups']} fact groups, "
+               f"CPU s per pass", title_justify="left")
+    for col in ("measurement", "seconds", "records/s", "ratio to normalize"):
+        t8.add_column(col, justify="left" if col == "measurement" else "right")
+    t8.add_row("reconcile + features + model + queue", f"{sc['score_s']:.3f}", str(sc["score_records_per_s"]),
+               f"{sc['ratio_to_normalize']:.3f}")
+    t8.add_row("normalize (baseline)", f"{sc['normalize_s']:.3f}", str(sc["normalize_records_per_s"]), "1.000")
+    console.print(t8)
+    report["score"] = sc
     (out / "bench.json").write_text(json.dumps(report, indent=2))
 
 

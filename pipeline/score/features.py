@@ -136,10 +136,12 @@ def _method_kinds() -> dict[str, str]:
     return {m.id: m.kind for m in load_vocabulary().methods}
 
 
-def _methods(text: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _methods(text: str) -> tuple[str, ...]:
+    """Method ids named in a text (cached: the records of one sentence share its snippet)."""
     from schemas.vocab import find_method_mentions
 
-    return [m.method_id for m in find_method_mentions(text)] if text else []
+    return tuple(m.method_id for m in find_method_mentions(text)) if text else ()
 
 
 def sentence_start(rec: Record) -> int | None:
