@@ -236,42 +236,41 @@ def test_stale_shards_and_manifest_removed(work_copy):
 
 
 def test_review_decisions_applied(work_copy):
-    from datetime import datetime, timezone
+    """Curators' decisions in the real review DB (pipeline/review): edits replace values, rejects drop or mark."""
+    from sqlalchemy import select
 
-    from pipeline.shard.stage import ShardStage
-    from schemas import ReviewDecision
+    from pipeline.review.auth import User
+    from pipeline.review.importer import import_review
+    from pipeline.review.service import decide
+    from pipeline.review.store import db_url_for, dispose_engine, get_engine, items
 
-    pid = sorted(n_records(work_copy))[0]
-    recs = [Record.model_validate_json(ln) for ln in (work_copy / "records" / f"{pid}.jsonl").read_text().splitlines()]
-    num = [r for r in recs if r.quantity.values and r.property.id]
-    acc, edit, rej = num[0], num[1], num[2]
-    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    decisions = {
-        acc.record_id: ReviewDecision(record_id=acc.record_id, action="accept", curator="ann", decided_at=at),
-        edit.record_id: ReviewDecision(record_id=edit.record_id, action="edit", curator="ann", decided_at=at,
-                                       patch={"quantity.values": "[42.5]"}),
-        rej.record_id: ReviewDecision(record_id=rej.record_id, action="reject", reason="wrong_value", curator="ann",
-                                      decided_at=at),
-    }
-
-    class WithDecisions(ShardStage):  # the review DB's latest decisions, as pipeline.review.decisions returns them
-        def _load_decisions(self):
-            return decisions
-
+    cfg = shard_cfg(work_copy)
+    import_review(cfg)
+    eng = get_engine(db_url_for(cfg))
+    try:
+        with eng.connect() as c:
+            queued = {r.record_id: r.version for r in c.execute(select(items.c.record_id, items.c.version))}
+        recs = {r.record_id: r for p in n_records(work_copy) for r in
+                (Record.model_validate_json(ln) for ln in (work_copy / "records" / f"{p}.jsonl").read_text().splitlines())}
+        num = [rid for rid in sorted(queued) if recs[rid].quantity.values and recs[rid].evidence.prov]
+        acc, edit, rej = num[:3]
+        ann = User(username="ann", role="admin", csrf="x", papers=None)
+        assert decide(eng, ann, acc, queued[acc], "accept", None, {}).ok
+        assert decide(eng, ann, edit, queued[edit], "edit", None, {"quantity.values": "[42.5]"}).ok
+        assert decide(eng, ann, rej, queued[rej], "reject", "wrong_value", {}).ok
+    finally:
+        dispose_engine(db_url_for(cfg))
     for mode, expect_rejected in (("drop", False), ("mark", True)):
-        cfg = shard_cfg(work_copy, **{"shard.rejected": mode, "shard.out_dir": work_copy / mode})
-        from pipeline.runner import new_run_id, run_stage
-
-        run_stage(WithDecisions(cfg, new_run_id()), cfg)
+        run_shard(work_copy, **{"shard.rejected": mode, "shard.out_dir": work_copy / mode})
         rows = {r["record_id"]: r for r in pq.read_table(shard_paths(work_copy / mode, "records")).to_pylist()}
-        assert rows[acc.record_id]["review_status"] == "accepted"
-        assert rows[edit.record_id]["review_status"] == "edited" and rows[edit.record_id]["values"] == [42.5]
-        assert "<val> " in rows[edit.record_id]["record_text"]
-        assert rows[edit.record_id]["page"] == edit.evidence.prov[0].page  # provenance kept
-        assert (rej.record_id in rows) is expect_rejected
+        assert rows[acc]["review_status"] == "accepted"
+        assert rows[edit]["review_status"] == "edited" and rows[edit]["values"] == [42.5]
+        assert "<val> 42.5" in rows[edit]["record_text"]
+        assert rows[edit]["page"] == recs[edit].evidence.prov[0].page  # provenance kept
+        assert (rej in rows) is expect_rejected
         if expect_rejected:
-            assert rows[rej.record_id]["review_status"] == "rejected"
-        untouched = [r for r in rows.values() if r["record_id"] not in decisions]
+            assert rows[rej]["review_status"] == "rejected"
+        untouched = [r for r in rows.values() if r["record_id"] not in (acc, edit, rej)]
         assert untouched and all(r["review_status"] == "none" for r in untouched)
 
 
