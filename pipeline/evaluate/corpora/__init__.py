@@ -41,6 +41,10 @@ def load_corpus(name: str, shared_dir: Path | str | None = None, limit: int | No
     """A text corpus from shared/data/<name>; for `table_gold` a `TableCorpus` from the repo (shared not needed)."""
     if name == table_gold.NAME:
         return table_gold.load(table_gold.DATA_DIR).limited(limit)
+    if name == "curated" or name.startswith("curated:"):  # curators' decisions (pipeline/review/gold.py)
+        from pipeline.review.gold import load as load_curated
+
+        return load_curated(name).limited(limit)
     if name not in LOADERS:
         raise ValueError(f"unknown corpus {name!r} (known: {', '.join(ALL_CORPORA)})")
     root = data_dir(shared_dir) / name

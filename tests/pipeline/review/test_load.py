@@ -10,7 +10,6 @@ import threading
 from collections import Counter
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from pipeline.review.auth import add_user
@@ -56,7 +55,6 @@ def _curator(base: str, name: str, seed: int, out: dict, errors: list) -> None:
     out[name] = (statuses, mine)
 
 
-@pytest.mark.slow
 def test_twenty_concurrent_curators(live_server):
     base, cfg = live_server
     eng = get_engine(db_url_for(cfg))
