@@ -178,7 +178,10 @@ def tick_marks(shapes: list[Shape], ax: CalAxis) -> list[tuple[float, float]]:
     ln = ax.line
     out: dict[float, float] = {}
     for s in shapes:
-        for x0, y0, x1, y1 in s.segments:
+        segs = s.segments
+        if s.stroke is None and s.fill is not None and min(s.w, s.h) <= 1.2 and 1.0 <= max(s.w, s.h) <= 15:
+            segs = [(s.cx, s.rect[1], s.cx, s.rect[3]) if s.h > s.w else (s.rect[0], s.cy, s.rect[2], s.cy)]  # a bar
+        for x0, y0, x1, y1 in segs:
             if ln.orient == "h":
                 if abs(x1 - x0) <= 0.3 and 1.0 <= abs(y1 - y0) <= 15 and ln.lo - 1 <= x0 <= ln.hi + 1:
                     if min(y0, y1) - 1.0 <= ln.pos <= max(y0, y1) + 1.0:

@@ -76,6 +76,7 @@ def digitize_vector(
     time_budget_s: float = TIME_BUDGET_S,
     max_residual: float = MAX_RESIDUAL,
     n_page_drawings: int | None = None,
+    text_shapes: set[int] | None = None,
 ) -> FigureResult:
     """Digitize one figure region. Never raises for bad figures: the status and reason say what was found."""
     t0 = time.perf_counter()
@@ -85,14 +86,15 @@ def digitize_vector(
     )
     try:
         _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, time_budget_s, max_residual,
-                  n_page_drawings)
+                  n_page_drawings, text_shapes or set())
     except _OverBudget as e:
         res.status, res.reason, res.series = "too_complex", str(e), []
     res.seconds = round(time.perf_counter() - t0, 4)
     return res
 
 
-def _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, budget_s, max_residual, n_page) -> None:
+def _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, budget_s, max_residual, n_page,
+              text_shapes: set[int]) -> None:
     budget = _Budget(budget_s)
     if n_page is not None and n_page > max_drawings and not shapes:
         res.status = "too_complex"
@@ -130,6 +132,7 @@ def _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, bu
         res.reason = "; ".join(problems)
         return
     axis_shapes = {i for p in panels for ax in (p.x, p.y, p.y2) if ax is not None for i in ax.line.shapes}
+    axis_shapes |= text_shapes  # glyph outlines read as text
     n_series = 0
     notes: list[str] = []
     for pi, p in enumerate(panels):
@@ -312,8 +315,11 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
                 continue  # grid line
             if _is_tick(s, p):
                 continue
+        elif s.stroke is None and _is_tick(s, p):
+            continue
         cands.append(s)
     budget.check("collecting series shapes")
+    cands = _drop_text_glyphs(cands)
     # markers: small closed or compact shapes repeated with the same style and form
     small = max(2.0, min(15.0, 0.06 * min(bw, bh)))
     marker_groups: dict[tuple, list[Shape]] = defaultdict(list)
@@ -352,7 +358,15 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
             groups.append(_Group("line", key, members, chain, color=members[0].stroke, width=members[0].width,
                                  dashed=members[0].dashed, first_idx=min(m.idx for m in members)))
         budget.check("joining line pieces")
-    groups = _merge_line_markers(groups)
+    for s in rest:  # stroked lines converted to filled outlines: their centre line
+        if s.idx in used or s.stroke is not None or s.fill is None or _is_white(s.fill) or len(s.segments) < 6:
+            continue
+        if max(s.w, s.h) < 2 * small or not s.is_chain():  # one outline, not several subpaths (glyphs, ticks)
+            continue
+        pts = _outline_centre(s, box)
+        if len(pts) >= 3:
+            groups.append(_Group("line", s.style_key(), [s], pts, color=s.fill, first_idx=s.idx))
+    groups = [g for g in _merge_line_markers(groups) if not _on_frame(g, box)]
     _attach_labels(groups, legend)
     for g in groups:
         g.points = [(x, y) for x, y in g.points]
@@ -361,13 +375,61 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
 
 
 def _is_tick(s: Shape, p: Panel) -> bool:
-    x0, y0, x1, y1 = s.segments[0]
     box = p.box
+    if len(s.segments) != 1:  # a tick drawn as a filled thin bar
+        if s.stroke is not None or min(s.w, s.h) > 1.2 or max(s.w, s.h) > 15:
+            return False
+        x0, y0, x1, y1 = (s.cx, s.rect[1], s.cx, s.rect[3]) if s.h > s.w else (s.rect[0], s.cy, s.rect[2], s.cy)
+    else:
+        x0, y0, x1, y1 = s.segments[0]
     if abs(x1 - x0) < 0.3 and abs(y1 - y0) <= 15:
         return any(min(y0, y1) - 1 <= yy <= max(y0, y1) + 1 for yy in (box[1], box[3]))
     if abs(y1 - y0) < 0.3 and abs(x1 - x0) <= 15:
         return any(min(x0, x1) - 1 <= xx <= max(x0, x1) + 1 for xx in (box[0], box[2]))
     return False
+
+
+def _drop_text_glyphs(cands: list[Shape]) -> list[Shape]:
+    """Leave out words drawn as glyph outlines (labels, annotations): three or more small filled shapes in a row
+    with at least two different forms. Markers repeat one form, so they stay."""
+    from extractors.figures.glyphs import glyph_words
+
+    drop: set[int] = set()
+    for word in glyph_words(cands):
+        ws, hs = [w.w for w in word], [w.h for w in word]
+        row_h = max(w.rect[3] for w in word) - min(w.rect[1] for w in word)
+        one_row = row_h <= 1.6 * max(hs) and len({w.fill for w in word}) == 1
+        if len(word) >= 3 and one_row and (max(ws) - min(ws) > 0.5 or max(hs) - min(hs) > 0.5):
+            drop.update(w.idx for w in word)
+    return [s for s in cands if s.idx not in drop] if drop else cands
+
+
+def _on_frame(g: _Group, box: Box, tol: float = 1.5) -> bool:
+    """Every point on the plot frame: a frame piece or a tick row, not data."""
+    return all(
+        min(abs(x - box[0]), abs(x - box[2])) <= tol or min(abs(y - box[1]), abs(y - box[3])) <= tol for x, y in g.points
+    )
+
+
+def _outline_centre(s: Shape, box: Box) -> list[tuple[float, float]]:
+    """The centre line of a stroke drawn as a filled outline: the outline split at its leftmost and rightmost
+    vertices into an upper and a lower side, averaged at the upper side's x positions."""
+    v = np.asarray(s.vertices(), dtype=float)
+    if len(v) < 6:
+        return []
+    i0, i1 = int(np.argmin(v[:, 0])), int(np.argmax(v[:, 0]))
+    a, b = sorted((i0, i1))
+    side1, side2 = v[a: b + 1], np.concatenate([v[b:], v[: a + 1]])
+    if len(side1) < 2 or len(side2) < 2:
+        return []
+    o1, o2 = np.argsort(side1[:, 0]), np.argsort(side2[:, 0])
+    x1, y1 = side1[o1, 0], side1[o1, 1]
+    x2, y2 = side2[o2, 0], side2[o2, 1]
+    ym = (y1 + np.interp(x1, x2, y2)) / 2
+    width = float(np.median(np.abs(y1 - np.interp(x1, x2, y2))))
+    if width > 4.0:  # a filled area (band, bar), not a stroked line
+        return []
+    return [(float(x), float(y)) for x, y in zip(x1, ym, strict=True) if _inside(x, y, box, 1.0)]
 
 
 def _marker_name(s: Shape) -> str:

@@ -63,6 +63,7 @@ def digitize_document(doc: ParsedDocument, pdf_path: Path | None, fc) -> list[Fi
 
 
 def _one(doc, fig: Figure, pdf, pages: dict, n_paths: int, fc, page_inputs) -> FigureResult:
+    from extractors.figures.ticks import parse_tick
     from extractors.figures.vector import digitize_vector
 
     page = pdf[fig.page - 1]
@@ -84,11 +85,18 @@ def _one(doc, fig: Figure, pdf, pages: dict, n_paths: int, fc, page_inputs) -> F
         shapes, lines, n = pages[fig.page]
         mine = [s for s in shapes if _overlaps(s.rect, region)]
         mine_lines = [t for t in lines if region[0] <= t.cx <= region[2] and region[1] <= t.cy <= region[3]]
+        text_shapes: set[int] = set()
+        if fc.ocr_glyphs and not any(parse_tick(t.text) for t in mine_lines):  # text drawn as outlines
+            glyph_lines, text_shapes = _ocr_glyphs(mine, page)
+            mine_lines = mine_lines + glyph_lines
         res = digitize_vector(
             mine, mine_lines, region, paper_id=doc.paper_id, figure_id=fig.id, label=fig.label, page=fig.page,
             caption=fig.caption, n_images=len(fig.images), image_area=image_area, max_drawings=fc.max_drawings,
-            time_budget_s=fc.time_budget_s, max_residual=fc.max_residual,
+            time_budget_s=fc.time_budget_s, max_residual=fc.max_residual, text_shapes=text_shapes,
         )
+        if text_shapes:
+            for s in res.series:
+                s.flags.append("tick_labels_ocr")
         res.bbox = fig.bbox
     if fig.images and (res is None or res.status not in ("digitized", "no_series")):
         raster = _raster(doc, fig, page, fc)
@@ -101,6 +109,24 @@ def _one(doc, fig: Figure, pdf, pages: dict, n_paths: int, fc, page_inputs) -> F
                                 + ("off (figures.raster: false)" if not fc.raster else "not available"))
         return FigureResult(**_base(doc, fig), status="no_axes", reason="no drawings or images in the figure region")
     return res
+
+
+def _ocr_glyphs(shapes, page) -> tuple[list, set[int]]:
+    """Text lines OCR'd from glyph outlines (empty when no OCR engine is installed)."""
+    import numpy as np
+    import pymupdf
+
+    try:
+        from extractors.figures.glyphs import ocr_glyph_lines
+        from extractors.figures.raster import rapidocr_read
+    except ImportError:
+        return [], set()
+
+    def render(box, zoom):
+        pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), clip=pymupdf.Rect(*box), alpha=False)
+        return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)
+
+    return ocr_glyph_lines(shapes, render, rapidocr_read)
 
 
 def _overlaps(r, region) -> bool:

@@ -78,3 +78,17 @@ def test_rerun_skips_done_papers(figures_work):
     cfg, _, _ = figures_work
     (summary,) = run_pipeline(cfg, ["figures"])
     assert summary.skipped == 4 and summary.out == 0
+
+
+def test_report_puts_crops_beside_replots(figures_work):
+    from pipeline.figures.report import build_report
+
+    cfg, _, _ = figures_work
+    wd = WorkDir(cfg.work_dir)
+    s = build_report(wd, progress=False)
+    assert s.figures == 4 and s.vector_calibrated == 3 and s.series > 0
+    html = (s.out / "index.html").read_text()
+    assert html.count("_orig.png") == 4 and html.count("_replot.png") == 3
+    png = next((s.out / "img").glob("*_replot.png"))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "digitized" in (s.out / "report.md").read_text()

@@ -1,0 +1,152 @@
+"""Text drawn as glyph outlines: many journals convert figure text to filled paths, so a vector plot has exact
+axes, ticks and curves but no text layer. Small filled shapes are grouped into words (superscripts apart), each word
+is rendered from the page and read by OCR, and the words come back as TextLines with their exact outline boxes.
+Tick positions still come from the vector tick marks, so the fit stays exact when OCR reads the numbers right (a
+misread label breaks the fit and the residual gate refuses the axis).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from extractors.figures.common import Box, Shape, TextLine
+
+Render = Callable[[Box, float], object]  # (box in page points, zoom) -> RGB numpy array
+Ocr = Callable[[list], list[tuple[str, float]]]
+
+MAX_GLYPH = 16.0  # points: larger filled shapes are not glyphs
+MAX_WORDS = 400
+
+
+def _glyph(s: Shape) -> bool:
+    if s.fill is None or (s.stroke is not None and s.stroke != s.fill):
+        return False
+    if s.w > MAX_GLYPH or s.h > MAX_GLYPH or max(s.w, s.h) < 0.4:
+        return False
+    c = s.fill
+    return all(int(c[i: i + 2], 16) < 0xE0 for i in (1, 3, 5)) or s.n_curves > 0
+
+
+def glyph_words(shapes: Sequence[Shape]) -> list[list[Shape]]:
+    """Glyph shapes grouped into horizontal words: overlapping rows, gaps under a third of the glyph height."""
+    gl = sorted((s for s in shapes if _glyph(s)), key=lambda s: s.rect[0])
+    parent = list(range(len(gl)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(gl):
+        for j in range(i + 1, len(gl)):
+            b = gl[j]
+            h = max(a.h, b.h, 2.0)
+            if b.rect[0] - a.rect[2] > 0.45 * h:
+                if b.rect[0] > a.rect[2] + MAX_GLYPH:
+                    break
+                continue
+            lo, hi = max(a.rect[1], b.rect[1]), min(a.rect[3], b.rect[3])
+            small = a if a.h < b.h else b
+            big = b if small is a else a
+            if hi - lo >= 0.3 * min(a.h, b.h) or big.rect[1] - 0.2 * big.h <= small.cy <= big.rect[3] + 0.2 * big.h:
+                parent[find(i)] = find(j)
+    groups: dict[int, list[Shape]] = {}
+    for i, s in enumerate(gl):
+        groups.setdefault(find(i), []).append(s)
+    return sorted(groups.values(), key=lambda g: (min(s.rect[1] for s in g), min(s.rect[0] for s in g)))
+
+
+def _box(g: list[Shape]) -> Box:
+    return (min(s.rect[0] for s in g), min(s.rect[1] for s in g), max(s.rect[2] for s in g), max(s.rect[3] for s in g))
+
+
+def _split_superscript(g: list[Shape]) -> tuple[list[Shape], list[Shape]]:
+    """(base, superscript): trailing smaller glyphs sitting above the base line ("10" + "−3")."""
+    H = max(s.h for s in g)
+    base_bottom = max(s.rect[3] for s in g if s.h >= 0.8 * H)
+    sup = [s for s in g if s.h < 0.8 * H and s.rect[3] < base_bottom - 0.3 * H]
+    if not sup:
+        return g, []
+    x_sup = min(s.rect[0] for s in sup)
+    base = [s for s in g if s not in sup]
+    if not base or max(s.rect[2] for s in base if s.h >= 0.8 * H) > x_sup + 0.5:
+        return g, []
+    base = [s for s in base if s.rect[0] < x_sup]
+    sup = [s for s in g if s not in base]
+    return base, sup
+
+
+def ocr_glyph_lines(shapes: Sequence[Shape], render: Render, ocr: Ocr | None = None, zoom: float = 4.0,
+                    min_score: float = 0.5) -> tuple[list[TextLine], set[int]]:
+    """(text lines read from glyph outlines, indices of the shapes that became text)."""
+    if ocr is None:
+        from extractors.figures.raster import rapidocr_read as ocr  # noqa: N811 - the project's OCR reader
+    from extractors.figures.axes import straight_lines
+
+    hs, vs = straight_lines(list(shapes))
+    long_ids = {seg.shape for seg in hs + vs}
+
+    def touches(s: Shape) -> bool:  # tick marks drawn as filled bars touch an axis line; glyphs never do
+        for seg in hs:
+            if seg.x0 - 0.3 <= s.cx <= seg.x1 + 0.3 and s.rect[1] - 0.3 <= seg.y0 <= s.rect[3] + 0.3:
+                return True
+        for seg in vs:
+            if seg.y0 - 0.3 <= s.cy <= seg.y1 + 0.3 and s.rect[0] - 0.3 <= seg.x0 <= s.rect[2] + 0.3:
+                return True
+        return False
+
+    def near_axis(b: Box) -> bool:  # tick labels and axis titles lie just outside an axis line
+        reach = 3.0 * (b[3] - b[1]) + 10.0
+        for seg in hs:
+            if seg.x0 - reach <= (b[0] + b[2]) / 2 <= seg.x1 + reach and -1.0 <= b[1] - seg.y0 <= reach:
+                return True
+        for seg in vs:
+            if seg.y0 - reach <= (b[1] + b[3]) / 2 <= seg.y1 + reach and -1.0 <= seg.x0 - b[2] <= reach + 20:
+                return True
+            if seg.y0 - reach <= (b[1] + b[3]) / 2 <= seg.y1 + reach and -1.0 <= b[0] - seg.x0 <= reach:
+                return True
+        return False
+
+    cand = [s for s in shapes if s.idx not in long_ids and not touches(s)]
+    words = [g for g in glyph_words(cand) if near_axis(_box(g))][:MAX_WORDS]
+    crops, parts = [], []
+    for g in words:
+        base, sup = _split_superscript(g)
+        for piece in (base, sup):
+            if piece:
+                b = _box(piece)
+                h = b[3] - b[1]
+                pad = max(0.6, 0.25 * h)
+                crops.append(render((b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad), zoom))
+        parts.append((g, base, sup))
+    if not crops:
+        return [], set()
+    texts = ocr(crops)
+    out: list[TextLine] = []
+    used: set[int] = set()
+    k = 0
+    for g, base, sup in parts:
+        t_base, s_base = texts[k]
+        k += 1
+        t_sup, s_sup = ("", 1.0)
+        if sup:
+            t_sup, s_sup = texts[k]
+            k += 1
+        if not t_base or s_base < min_score:
+            continue
+        text = t_base + ("^" + t_sup if sup and t_sup and s_sup >= min_score else "")
+        bb = _box(g)
+        H = max(s.h for s in base) if base else bb[3] - bb[1]
+        out.append(TextLine(text=_fix_digits(text), bbox=bb, size=max(4.0, H / 0.72)))
+        used.update(s.idx for s in g)
+    return out, used
+
+
+def _fix_digits(text: str) -> str:
+    """OCR confusions in number-looking words: O->0, l/I->1, S->5 only when the rest is numeric."""
+    t = text.strip().replace(" ", "")
+    core = t.replace("^", "")
+    if sum(c.isdigit() for c in core) >= max(1, len(core) // 2):
+        t = t.translate(str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "S": "5", "—": "−", "–": "−"}))
+    return t
