@@ -205,53 +205,6 @@ def figures_report(
     )
 
 
-figures_app = typer.Typer(no_args_is_help=False, help="Plot digitization (pipeline/figures/): stage and side-by-side report.")
-app.add_typer(figures_app, name="figures")
-
-
-@figures_app.callback(invoke_without_command=True)
-def figures(
-    ctx: typer.Context,
-    config: Optional[Path] = ConfigOpt,
-    work_dir: Optional[Path] = WorkOpt,
-    raster: Optional[bool] = typer.Option(None, "--raster/--no-raster", help="config: figures.raster"),
-    ocr_glyphs: Optional[bool] = typer.Option(None, "--ocr-glyphs/--no-ocr-glyphs", help="config: figures.ocr_glyphs"),
-    max_drawings: Optional[int] = typer.Option(None, "--max-drawings", help="config: figures.max_drawings"),
-    retry_failed: bool = RetryOpt,
-    no_progress: bool = NoProgressOpt,
-):
-    """Digitize the figures of parsed papers (work/figures/<id>.jsonl: one result per figure, series in data units)."""
-    if ctx.invoked_subcommand is not None:
-        return
-    cfg = _cfg(
-        config,
-        **{"figures.raster": raster, "figures.ocr_glyphs": ocr_glyphs, "figures.max_drawings": max_drawings},
-        **_runner_overrides(work_dir, None, None, None, no_progress),
-    )
-    _run(cfg, ["figures"], retry_failed)
-
-
-@figures_app.command("report")
-def figures_report(
-    config: Optional[Path] = ConfigOpt,
-    work_dir: Optional[Path] = WorkOpt,
-    out: Optional[Path] = typer.Option(None, "--out", help="report folder (default: <work_dir>/figures_report)"),
-    method: list[str] = typer.Option(None, "--method", help="only these methods (vector, raster, vlm, none); repeatable"),
-    no_progress: bool = NoProgressOpt,
-):
-    """Side-by-side report: each figure's crop beside a re-plot of its extracted series (HTML + Markdown + PNGs)."""
-    cfg = _cfg(config, **_runner_overrides(work_dir, None, None, None, no_progress))
-    from pipeline.figures.report import build_report
-    from pipeline.workdir import WorkDir
-
-    s = build_report(WorkDir(cfg.work_dir), out, tuple(method) if method else ("vector", "raster", "vlm", "none"),
-                     progress=cfg.runner.progress)
-    console.print(
-        f"{s.figures} figures {s.by_status}; vector plots with axes {s.vector_plots}, calibrated {s.vector_calibrated}; "
-        f"{s.series} series -> {s.out / 'index.html'}"
-    )
-
-
 score_app = typer.Typer(no_args_is_help=False, help="Credibility scores, reconciliation, review queue (pipeline/score/).")
 app.add_typer(score_app, name="score")
 

@@ -208,7 +208,6 @@ class FiguresConfig(Section):
     max_residual: float = Field(default=0.002, gt=0, description="tick fit residual (share of the axis range) taken as exact")
     records: bool = Field(default=True, description="extract: records from explicitly reported marked points")
     ocr_glyphs: bool = Field(default=True, description="OCR tick labels drawn as glyph outlines (no text layer)")
-    ocr_glyphs: bool = Field(default=True, description="OCR tick labels drawn as glyph outlines (no text layer)")
 
 
 class EvalConfig(Section):
