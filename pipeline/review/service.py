@@ -237,7 +237,11 @@ def decide(engine, user: User, record_id: str, version: int, action: str, reason
         before = _snapshot(record, cur.status, cur.version, prev)
         attempted = json.dumps({"status": action, "decision": d.model_dump(mode="json"),
                                 "record": json.loads(after_rec.model_dump_json())}, ensure_ascii=False)
-        if cur.version != version:
+        n = 0
+        if cur.version == version:  # the conditional update also guards databases without BEGIN IMMEDIATE
+            n = c.execute(update(items).where(items.c.record_id == record_id, items.c.version == version).values(
+                status=action, version=version + 1, updated_by=user.username, updated_at=now)).rowcount
+        if n != 1:
             c.execute(audit.insert().values(
                 at=now, username=user.username, action="conflict", record_id=record_id, before_json=before,
                 after_json=attempted, detail=f"stale version {version}, current {cur.version} by {cur.updated_by}"))
@@ -245,10 +249,6 @@ def decide(engine, user: User, record_id: str, version: int, action: str, reason
                 f"Not saved: {cur.updated_by or 'another curator'} changed this record after you opened it "
                 f"(you saw version {version}, it is now version {cur.version}). Their decision is kept; "
                 f"your {action} is recorded in the audit log — reload, compare and decide again."))
-        n = c.execute(update(items).where(items.c.record_id == record_id, items.c.version == version).values(
-            status=action, version=version + 1, updated_by=user.username, updated_at=now)).rowcount
-        if n != 1:  # another writer slipped in (only possible without BEGIN IMMEDIATE, e.g. other databases)
-            raise DecisionError("record changed while saving; reload and decide again")
         c.execute(decisions.insert().values(
             record_id=record_id, action=action, reason=d.reason, patch_json=json.dumps(d.patch, sort_keys=True),
             curator=user.username, decided_at=now, version=version + 1))

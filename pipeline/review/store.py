@@ -151,6 +151,7 @@ login_failures = Table(
 
 _APPEND_ONLY = ("audit", "decisions")
 _engines: dict[str, Engine] = {}
+_created: set[str] = set()
 _lock = threading.Lock()
 
 
@@ -174,6 +175,9 @@ def get_engine(url: str, create: bool = True) -> Engine:
     with _lock:
         eng = _engines.get(url)
         if eng is not None:
+            if create and url not in _created:
+                _create_tables(eng)
+                _created.add(url)
             return eng
         path = sqlite_path(url)
         if path is not None:
@@ -196,22 +200,28 @@ def get_engine(url: str, create: bool = True) -> Engine:
         else:
             eng = create_engine(url, pool_pre_ping=True)
         if create:
-            metadata.create_all(eng)
-            if eng.dialect.name == "sqlite":
-                with eng.begin() as c:
-                    for t in _APPEND_ONLY:
-                        for op in ("UPDATE", "DELETE"):
-                            c.exec_driver_sql(
-                                f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
-                                f"BEGIN SELECT RAISE(ABORT, '{t} is append-only'); END"
-                            )
+            _create_tables(eng)
+            _created.add(url)
         _engines[url] = eng
         return eng
+
+
+def _create_tables(eng: Engine) -> None:
+    metadata.create_all(eng)
+    if eng.dialect.name == "sqlite":
+        with eng.begin() as c:
+            for t in _APPEND_ONLY:
+                for op in ("UPDATE", "DELETE"):
+                    c.exec_driver_sql(
+                        f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
+                        f"BEGIN SELECT RAISE(ABORT, '{t} is append-only'); END"
+                    )
 
 
 def dispose_engine(url: str) -> None:
     with _lock:
         eng = _engines.pop(url, None)
+        _created.discard(url)
     if eng is not None:
         eng.dispose()
 
