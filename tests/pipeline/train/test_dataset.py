@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pipeline.train.dataset import ShardStream, StreamOptions
@@ -126,3 +128,26 @@ def test_state_from_other_options_or_worker_count_is_refused(trained):
     same.load_state_dict(state)
     with pytest.raises(ShardsError, match="saved with 1 DataLoader worker"):
         same.loader(4, num_workers=2)
+
+
+def test_resume_reads_only_the_row_groups_it_needs(trained, monkeypatch):
+    """The state is a position (cursors, RNG states, referenced pool documents), not a count to replay."""
+    import pipeline.train.dataset as dsmod
+
+    calls = []
+    real = dsmod.read_texts
+
+    def counting(f, split=None, row_group=None):
+        calls.append((f.path.name, row_group))
+        return real(f, split, row_group)
+
+    monkeypatch.setattr(dsmod, "read_texts", counting)
+    opts = StreamOptions(seq_len=64, shuffle_buffer=4, seed=3, record_fraction=1.0)
+    full, _ = _batches(trained, opts=opts, n=31)
+    head, state = _batches(trained, opts=opts, stop=30)
+    read_before = len(set(calls))
+    calls.clear()
+    tail, _ = _batches(trained, opts=opts, state=state, n=1)
+    assert head + tail == full
+    assert read_before > 15 and len(calls) <= 6, (read_before, calls)
+    assert len(json.dumps(state)) < 4000
