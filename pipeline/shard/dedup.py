@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+SCHEME = "affine32"  # datasketch >= 2 MinHash permutation scheme (signatures are cached: keep it explicit)
+
 
 @dataclass(frozen=True)
 class Duplicate:
@@ -42,25 +44,42 @@ class Deduper:
         self.duplicates: list[Duplicate] = []
         self._last: str | None = None
 
-    def add(self, paper_id: str, normalized: str) -> Duplicate | None:
+    def signature(self, normalized: str) -> dict:
+        """What dedup needs of a text, JSON-friendly (cacheable): its content hash and MinHash values."""
         import hashlib
 
         from datasketch import MinHash
 
+        sig: dict = {"sha256": hashlib.sha256(normalized.encode("utf-8")).hexdigest(), "minhash": None,
+                     "num_perm": self.num_perm, "shingle_words": self.shingle_words, "scheme": SCHEME}
+        sh = shingles(normalized, self.shingle_words)
+        if sh:
+            m = MinHash(num_perm=self.num_perm, seed=1, scheme=SCHEME)
+            m.update_batch(sh)
+            sig["minhash"] = [int(v) for v in m.hashvalues]
+        return sig
+
+    def add(self, paper_id: str, normalized: str) -> Duplicate | None:
+        return self.add_signature(paper_id, self.signature(normalized))
+
+    def add_signature(self, paper_id: str, sig: dict) -> Duplicate | None:
+        import numpy as np
+        from datasketch import MinHash
+
         if self._last is not None and paper_id <= self._last:
             raise ValueError(f"papers must be added in increasing id order ({paper_id} after {self._last})")
+        if (sig.get("num_perm"), sig.get("shingle_words"), sig.get("scheme")) != (self.num_perm, self.shingle_words, SCHEME):
+            raise ValueError(f"signature of {paper_id} made with other MinHash settings")
         self._last = paper_id
-        h = hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+        h = sig["sha256"]
         if h in self.by_hash:
             d = Duplicate(paper_id, self.by_hash[h], "exact", 1.0)
             self.duplicates.append(d)
             return d
         self.by_hash[h] = paper_id
-        sh = shingles(normalized, self.shingle_words)
-        if not sh:
+        if sig["minhash"] is None:
             return None  # an empty text is nobody's near-duplicate
-        m = MinHash(num_perm=self.num_perm, seed=1)
-        m.update_batch(sh)
+        m = MinHash(num_perm=self.num_perm, seed=1, scheme=SCHEME, hashvalues=np.array(sig["minhash"], dtype=np.uint64))
         best: tuple[float, str] | None = None
         for other in sorted(self.lsh.query(m)):
             sim = m.jaccard(self.sigs[other])

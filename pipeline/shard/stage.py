@@ -165,7 +165,6 @@ class ShardStage(Stage):
         from rich.progress import Progress
 
         from pipeline.shard.dedup import Deduper
-        from pipeline.shard.text import normalized_text, paper_text
 
         sc = self.cfg.shard
         out = self.shards_dir(wd)
@@ -209,18 +208,13 @@ class ShardStage(Stage):
                 parsed = wd.parsed_json(pid)
                 if parsed.exists():
                     data = parsed.read_bytes()
-                    info["parsed"] = {"sha": hashlib.sha256(data).hexdigest()}
-                    try:
-                        from schemas import ParsedDocument
-
-                        text, _ = paper_text(ParsedDocument.model_validate_json(data))
-                        info["parsed"]["bytes"] = len(text.encode("utf-8"))
-                        if dedup is not None:
-                            d = dedup.add(pid, normalized_text(text))
-                            if d is not None:
-                                info["duplicate"] = d.as_dict()
-                    except Exception as e:  # noqa: BLE001 - process() reports it for the text shard
-                        info["parsed"]["error"] = f"{type(e).__name__}: {e}"[:500]
+                    sha = hashlib.sha256(data).hexdigest()
+                    entry = self._text_info(wd, pid, sha, data, dedup)
+                    info["parsed"] = {"sha": sha, **{k: entry[k] for k in ("bytes", "error") if k in entry}}
+                    if dedup is not None and "sig" in entry:
+                        d = dedup.add_signature(pid, entry["sig"])
+                        if d is not None:
+                            info["duplicate"] = d.as_dict()
                 papers[pid] = info
 
         kept = {pid: i for pid, i in papers.items() if "duplicate" not in i}
@@ -277,6 +271,39 @@ class ShardStage(Stage):
         }
         atomic_write_json(self.plan_path(wd), plan)
         self._plan_cache = plan
+
+    def cache_path(self, wd: WorkDir, pid: str) -> Path:
+        return wd.root / "shard" / "cache" / f"{pid}.json"
+
+    def _text_info(self, wd: WorkDir, pid: str, sha: str, data: bytes, dedup) -> dict:
+        """Text size and dedup signature of a parsed paper, cached by the parsed file's sha256 (a re-run does not
+        parse every document again)."""
+        from pipeline.shard.dedup import SCHEME
+        from pipeline.shard.text import TEXT_VERSION, normalized_text, paper_text
+        from schemas import ParsedDocument
+
+        path = self.cache_path(wd, pid)
+        try:
+            entry = json.loads(path.read_text("utf-8")) if path.exists() else None
+        except (OSError, json.JSONDecodeError):
+            entry = None
+        if entry and entry.get("parsed_sha") == sha and entry.get("text_version") == TEXT_VERSION:
+            sig = entry.get("sig")
+            if "error" in entry or dedup is None or (
+                sig and (sig.get("num_perm"), sig.get("shingle_words"), sig.get("scheme"))
+                == (dedup.num_perm, dedup.shingle_words, SCHEME)
+            ):
+                return entry
+        entry = {"parsed_sha": sha, "text_version": TEXT_VERSION}
+        try:
+            text, _ = paper_text(ParsedDocument.model_validate_json(data))
+            entry["bytes"] = len(text.encode("utf-8"))
+            if dedup is not None:
+                entry["sig"] = dedup.signature(normalized_text(text))
+        except Exception as e:  # noqa: BLE001 - process() reports it for the text shard
+            entry["error"] = f"{type(e).__name__}: {e}"[:500]
+        atomic_write_json(path, entry)
+        return entry
 
     # -- the per-item loop --
     def work_items(self, wd: WorkDir) -> list[str]:

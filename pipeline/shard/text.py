@@ -24,6 +24,8 @@ import pyarrow as pa
 
 from schemas import BlockKind, ParsedDocument, Table
 
+TEXT_VERSION = 1  # bump when paper_text changes what it produces (invalidates the shard stage's per-paper cache)
+
 ANCHOR_TYPE = pa.struct([("source_id", pa.string()), ("start", pa.int64()), ("end", pa.int64())])
 
 TEXT_SCHEMA = pa.schema(

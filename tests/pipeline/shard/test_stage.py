@@ -412,3 +412,23 @@ def test_scored_records_preferred(work_copy):
     _, out3 = run_shard(work_copy, **{"shard.min_score": 0.8, "shard.out_dir": work_copy / "min"})
     ids = {r["paper_id"] for r in pq.read_table(shard_paths(out3, "records"), columns=["paper_id"]).to_pylist()}
     assert ids == {other}
+
+
+def test_text_cache_reused_and_invalidated(work_copy):
+    pid = sorted(n_records(work_copy))[0]
+    _, out = run_shard(work_copy)
+    cache = work_copy / "shard" / "cache" / f"{pid}.json"
+    entry = json.loads(cache.read_text())
+    assert entry["sig"]["minhash"] and entry["bytes"] > 5000
+    cache.write_text(json.dumps({**entry, "bytes": 1}))  # a re-run with the same parsed file trusts the cache
+    run_shard(work_copy)
+    assert json.loads(cache.read_text())["bytes"] == 1
+    parsed = work_copy / "parsed" / f"{pid}.json"
+    doc = json.loads(parsed.read_text())
+    doc["blocks"][0]["text"] += " revised"
+    parsed.write_text(json.dumps(doc))  # a changed parsed file is read again
+    run_shard(work_copy)
+    assert json.loads(cache.read_text())["bytes"] == entry["bytes"] + len(" revised")
+    row = [r for r in pq.read_table(shard_paths(out, "text")).to_pylist() if r["paper_id"] == pid][0]
+    assert " revised" in row["text"]  # and its text shard was rewritten
+    verify_manifest(out)
