@@ -151,3 +151,15 @@ def test_resume_reads_only_the_row_groups_it_needs(trained, monkeypatch):
     assert head + tail == full
     assert read_before > 15 and len(calls) <= 6, (read_before, calls)
     assert len(json.dumps(state)) < 4000
+
+
+def test_finite_stream_resumes_to_its_end_and_stops(trained):
+    opts = StreamOptions(seq_len=64, shuffle_buffer=8, seed=2, record_fraction=0.5, epochs=1)
+    every, _ = _batches(trained, opts=opts, workers=2, n=10_000)
+    k = len(every) - 3
+    head, state = _batches(trained, opts=opts, workers=2, stop=k)
+    tail, state2 = _batches(trained, opts=opts, workers=2, state=state, n=10_000)
+    assert head + tail == every and len(tail) == 3
+    assert any(len(b) < 4 for b in every)  # the partial last batches of the two workers
+    rest, _ = _batches(trained, opts=opts, workers=2, state=state2, n=10_000)
+    assert rest == []  # everything consumed: a resumed run yields nothing more
