@@ -207,7 +207,22 @@ def _why_no_axes(shapes: list[Shape], lines: list[TextLine], n_images: int, imag
         return "non_numeric", "axis labels are not numbers (categories or dates)"
     if len(nums) >= 2 and len(words) >= 3 and _row_of_labels(words):
         return "non_numeric", "an axis carries non-numeric labels (categories or dates)"
+    if len(nums) >= 2 and _labels_under_axis(shapes, words):
+        return "non_numeric", "an axis carries non-numeric labels (categories or dates)"
     return "no_axes", f"no axis lines with numeric tick labels among {len(shapes)} drawings (schematic or diagram?)"
+
+
+def _labels_under_axis(shapes: list[Shape], words: list[TextLine]) -> bool:
+    """Non-numeric text right under a long horizontal line, spread along it: tick labels that are not numbers."""
+    from extractors.figures.axes import straight_lines
+
+    hs, _ = straight_lines(shapes)
+    for t in words:
+        for h in hs:
+            if 0 <= t.bbox[1] - h.y0 <= 2 * t.size + 12 and t.bbox[2] - t.bbox[0] >= 0.4 * (h.x1 - h.x0) \
+                    and h.x0 - 10 <= t.cx <= h.x1 + 10 and sum(c.isdigit() for c in t.text) >= 3:
+                return True
+    return False
 
 
 def _row_of_labels(words: list[TextLine]) -> bool:
