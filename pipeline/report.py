@@ -54,10 +54,14 @@ def print_status(console: Console, cfg: Config, max_failures: int = 10) -> None:
     from pipeline.runner import stage_classes
 
     prev = set(papers)
-    for name in stage_classes():
+    for name, cls in stage_classes().items():
         if name == "fetch":
             fails = wd.failures("fetch")
             t.add_row("fetch", str(len(papers)), str(len(fails)), "-")
+            continue
+        status_row = getattr(cls, "status_row", None)
+        if status_row is not None:  # a corpus-level stage (review: one queue file) says itself what it has done
+            t.add_row(name, *status_row(wd))
             continue
         done = wd.done_ids(name) & set(papers)
         failed = {f.paper_id for f in wd.failures(name)}

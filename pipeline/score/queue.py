@@ -101,6 +101,15 @@ class ReviewQueueStage(Stage):
     def work_items(self, wd: WorkDir) -> list[str]:
         return []
 
+    @staticmethod
+    def status_row(wd: WorkDir) -> tuple[str, str, str]:
+        """`matlit status`: (done, failed, pending) for the one queue file."""
+        path = queue_path(wd)
+        if not path.exists():
+            return ("no queue", "-", "-")
+        n = sum(1 for line in path.read_text("utf-8").splitlines() if line.strip())
+        return (f"{n} queued", "-", "-")
+
     def finalize(self, wd: WorkDir) -> None:
         from rich.console import Console
 

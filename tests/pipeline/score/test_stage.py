@@ -131,3 +131,14 @@ def test_matlit_score_command(scored_work, tmp_path):
     assert below and all(x.endswith("below 0.20") for x in below)  # --threshold reached the queue
     r = CliRunner().invoke(app, ["score", "--work-dir", str(work), "--model", str(tmp_path / "missing.json")])
     assert r.exit_code == 2 and "score model not found" in r.output
+
+
+def test_status_shows_the_queue(scored_work):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    r = CliRunner().invoke(app, ["status", "--work-dir", str(scored_work)])
+    assert r.exit_code == 0, r.output
+    n = len(read_queue(queue_path(WorkDir(scored_work))))
+    assert f"{n} queued" in r.output
