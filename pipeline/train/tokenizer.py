@@ -115,7 +115,7 @@ def _new_tokenizer(chem: bool):
     return tok
 
 
-def _train(texts: list[str], vocab_size: int, min_frequency: int, chem: bool):
+def _train(texts: Iterable[str], vocab_size: int, min_frequency: int, chem: bool):
     from tokenizers import pre_tokenizers, trainers
 
     tok = _new_tokenizer(chem)
@@ -126,7 +126,7 @@ def _train(texts: list[str], vocab_size: int, min_frequency: int, chem: bool):
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator(texts, trainer=trainer, length=len(texts))
+    tok.train_from_iterator(texts, trainer=trainer)
     return tok
 
 
@@ -172,12 +172,14 @@ class TrainedTokenizers:
     reserved_added: int
 
 
-def train_tokenizers(texts: list[str], vocab_size: int, min_frequency: int = 2) -> TrainedTokenizers:
+def train_tokenizers(texts, vocab_size: int, min_frequency: int = 2) -> TrainedTokenizers:
     """The chemistry-aware tokenizer (vocab_size learned + reserved elements/units) and a plain byte-level BPE
-    trained on the same texts to the same final vocabulary size."""
-    chem = _train(texts, vocab_size, min_frequency, chem=True)
+    trained on the same texts to the same final vocabulary size. `texts`: a list, or a function returning a fresh
+    iterator (streamed twice, never held in memory)."""
+    make = texts if callable(texts) else (lambda: iter(texts))
+    chem = _train(make(), vocab_size, min_frequency, chem=True)
     chem, added = reserve_tokens(chem, [*element_symbols(), *unit_strings()])
-    baseline = _train(texts, chem.get_vocab_size(), min_frequency, chem=False)
+    baseline = _train(make(), chem.get_vocab_size(), min_frequency, chem=False)
     return TrainedTokenizers(chem, baseline, added)
 
 
@@ -188,18 +190,46 @@ def _ntok(tok, s: str) -> int:
     return len(tok.encode(s, add_special_tokens=False).ids)
 
 
-def fertility(tok, texts: list[str], formulas: list[str], numbers: list[str]) -> dict:
-    n_words = sum(len(t.split()) for t in texts)
-    n_tok = sum(len(e.ids) for e in tok.encode_batch(texts, add_special_tokens=False)) if texts else 0
-    f_tok = sum(len(e.ids) for e in tok.encode_batch([" " + f for f in formulas], add_special_tokens=False))
-    x_tok = sum(len(e.ids) for e in tok.encode_batch([" " + x for x in numbers], add_special_tokens=False))
-    return {
-        "tokens": n_tok,
-        "tokens_per_word": round(n_tok / max(n_words, 1), 4),
-        "tokens_per_formula": round(f_tok / max(len(formulas), 1), 4),
-        "tokens_per_number": round(x_tok / max(len(numbers), 1), 4),
-        "chars_per_token": round(sum(map(len, texts)) / max(n_tok, 1), 4),
-    }
+def _chunks(texts: Iterable[str], n: int = 256):
+    chunk = []
+    for t in texts:
+        chunk.append(t)
+        if len(chunk) == n:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def fertility(toks: dict, texts: Iterable[str]) -> dict:
+    """Tokens per whitespace word, per formula mention and per number of each tokenizer, streamed over texts."""
+    fre = formula_regex()
+    out = {"eval_texts": 0, "words": 0, "chars": 0, "formulas": 0, "numbers": 0}
+    counts = {name: {"tokens": 0, "formula_tokens": 0, "number_tokens": 0} for name in toks}
+    for chunk in _chunks(texts):
+        formulas = [" " + m.group(0) for t in chunk for m in fre.finditer(t)]
+        numbers = [" " + m.group(0) for t in chunk for m in NUMBER_RE.finditer(t)]
+        out["eval_texts"] += len(chunk)
+        out["words"] += sum(len(t.split()) for t in chunk)
+        out["chars"] += sum(map(len, chunk))
+        out["formulas"] += len(formulas)
+        out["numbers"] += len(numbers)
+        for name, tok in toks.items():
+            c = counts[name]
+            for key, batch in (("tokens", chunk), ("formula_tokens", formulas), ("number_tokens", numbers)):
+                if batch:
+                    c[key] += sum(len(e.ids) for e in tok.encode_batch(batch, add_special_tokens=False))
+    for name, tok in toks.items():
+        c = counts[name]
+        out[name] = {
+            "vocab_size": tok.get_vocab_size(),
+            "tokens": c["tokens"],
+            "tokens_per_word": round(c["tokens"] / max(out["words"], 1), 4),
+            "tokens_per_formula": round(c["formula_tokens"] / max(out["formulas"], 1), 4),
+            "tokens_per_number": round(c["number_tokens"] / max(out["numbers"], 1), 4),
+            "chars_per_token": round(out["chars"] / max(c["tokens"], 1), 4),
+        }
+    return out
 
 
 def round_trip(tok, texts: Iterable[str]) -> dict:
@@ -218,15 +248,14 @@ def round_trip(tok, texts: Iterable[str]) -> dict:
     return {"texts": n, "exact": n - bad, "failed": bad, "examples": examples}
 
 
-def build_report(tokenizers: TrainedTokenizers, eval_texts: list[str], all_texts: list[str]) -> dict:
-    fre = formula_regex()
-    formulas = [m.group(0) for t in eval_texts for m in fre.finditer(t)]
-    numbers = [m.group(0) for t in eval_texts for m in NUMBER_RE.finditer(t)]
-    out = {"eval_texts": len(eval_texts), "words": sum(len(t.split()) for t in eval_texts)}
-    out["formulas"], out["numbers"] = len(formulas), len(numbers)
-    for name, tok in (("chem", tokenizers.chem), ("baseline", tokenizers.baseline)):
-        out[name] = {"vocab_size": tok.get_vocab_size(), **fertility(tok, eval_texts, formulas, numbers)}
-        out[name]["round_trip"] = round_trip(tok, all_texts)
+def build_report(tokenizers: TrainedTokenizers, eval_texts, all_texts=None) -> dict:
+    """Fertility on `eval_texts` and (when given) the exact round trip on `all_texts`: iterables or functions
+    returning fresh iterators."""
+    toks = {"chem": tokenizers.chem, "baseline": tokenizers.baseline}
+    out = fertility(toks, eval_texts() if callable(eval_texts) else eval_texts)
+    if all_texts is not None:
+        for name, tok in toks.items():
+            out[name]["round_trip"] = round_trip(tok, all_texts() if callable(all_texts) else all_texts)
     out["reserved_tokens_added"] = tokenizers.reserved_added
     return out
 
@@ -282,27 +311,34 @@ def train_from_shards(
     out_dir and the baseline in out_dir/baseline, write out_dir/report.json; returns the report."""
     t0 = time.perf_counter()
     tables = ("text", "records") if include_records else ("text",)
-    train_texts = list(iter_texts(shards_dir, tables, train_split))
-    if not train_texts:
+    stats = {"texts": 0, "chars": 0}
+
+    def train_texts():
+        for t in iter_texts(shards_dir, tables, train_split):
+            stats["texts"] += 1
+            stats["chars"] += len(t)
+            yield t
+
+    if next(iter_texts(shards_dir, tables, train_split), None) is None:
         raise ShardsError(f"{shards_dir}: no training text in tables {tables} (split {train_split!r})")
-    all_texts = list(iter_texts(shards_dir, tables, None))
-    held_out = [t for t in iter_texts(shards_dir, ("text",), "validation")] if train_split == "train" else []
     toks = train_tokenizers(train_texts, vocab_size, min_frequency)
     train_s = time.perf_counter() - t0
-    doc_texts = list(iter_texts(shards_dir, ("text",), train_split))
+    has_text = next(iter_texts(shards_dir, ("text",), train_split), None) is not None
+    eval_tables = ("text",) if has_text else tables  # fertility on paper text (records only when there is none)
     report = {
         "version": TOKENIZER_VERSION,
         "shards_dir": str(shards_dir),
         "vocab_size_requested": vocab_size,
-        "train_texts": len(train_texts),
-        "train_chars": sum(map(len, train_texts)),
+        "train_texts": stats["texts"] // 2,  # counted on both passes (chem, baseline)
+        "train_chars": stats["chars"] // 2,
         "train_seconds": round(train_s, 2),
-        "train": build_report(toks, doc_texts or train_texts, all_texts),
+        # fertility on paper text of the training split; round trip on every text of every split
+        "train": build_report(
+            toks, lambda: iter_texts(shards_dir, eval_tables, train_split), lambda: iter_texts(shards_dir, tables, None)
+        ),
     }
-    if held_out:
-        report["validation"] = build_report(toks, held_out, [])
-        for name in ("chem", "baseline"):
-            report["validation"][name].pop("round_trip")
+    if train_split == "train" and next(iter_texts(shards_dir, ("text",), "validation"), None) is not None:
+        report["validation"] = build_report(toks, lambda: iter_texts(shards_dir, ("text",), "validation"))
     out_dir = Path(out_dir)
     save_hf(toks.chem, out_dir)
     save_hf(toks.baseline, out_dir / "baseline")
