@@ -98,14 +98,16 @@ def review_papers(wd: WorkDir, paper_ids: list[str]) -> set[str]:
 
 def reconcile_workdir(wd: WorkDir, paper_ids: list[str]) -> dict:
     """Reconcile every paper's normalized records; write groups.jsonl and the per-paper context files."""
-    from pipeline.score.reconcile import reconcile
+    from pipeline.score.reconcile import material_key, reconcile, value_of
 
     records: list[Record] = []
     for pid in paper_ids:
         try:
-            records.extend(wd.read_records("normalize", pid))
+            recs = wd.read_records("normalize", pid)
         except (OSError, ValueError):
             continue  # a broken records file fails that paper in process(), with its reason
+        # only records that can join a fact group are kept in memory (material, property and one value)
+        records.extend(r for r in recs if r.property.id and material_key(r) and value_of(r) is not None)
     rec = reconcile(records, review_papers=review_papers(wd, paper_ids))
     atomic_write_text(
         groups_path(wd), "".join(json.dumps(g.to_json(), ensure_ascii=False, sort_keys=True) + "\n" for g in rec.groups)
