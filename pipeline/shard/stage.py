@@ -37,7 +37,7 @@ from pathlib import Path
 from pipeline.errors import PaperError
 from pipeline.runner import Stage
 from pipeline.shard.manifest import FORMAT, FORMAT_VERSION, MANIFEST_NAME, sha256_file
-from pipeline.workdir import WorkDir, atomic_write_bytes, atomic_write_json
+from pipeline.workdir import WorkDir, atomic_write_bytes, atomic_write_json, remove_stale_temp_files
 from schemas import SCHEMA_VERSION, Record
 
 TABLES = ("records", "text", "figure_series")
@@ -169,6 +169,7 @@ class ShardStage(Stage):
         sc = self.cfg.shard
         out = self.shards_dir(wd)
         out.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(out)  # a killed run's temp files (the runner cleans the work dir; out may be elsewhere)
         (out / MANIFEST_NAME).unlink(missing_ok=True)  # the set is incomplete until finalize writes it again
         self._plan_cache = None
 

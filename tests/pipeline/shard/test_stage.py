@@ -85,8 +85,10 @@ def test_rerun_is_byte_identical(work_copy, tmp_path):
     assert summary.skipped == len(first) and all_shard_bytes(out) == first
     # a fresh out dir: everything written again, byte for byte
     other = tmp_path / "again"
+    (other / "records").mkdir(parents=True)
+    (other / "records" / "records-train-00000.parquet.tmp-x1y2").write_bytes(b"left by a killed run")
     run_shard(work_copy, **{"shard.num_shards": 2, "shard.validation_fraction": 0.5, "shard.out_dir": other})
-    assert all_shard_bytes(other) == first
+    assert all_shard_bytes(other) == first and not list(other.rglob("*.tmp-*"))
     assert [(s["path"], s["sha256"]) for s in load_manifest(other)["shards"]] == [
         (s["path"], s["sha256"]) for s in m1["shards"]]
 
