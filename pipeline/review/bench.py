@@ -53,7 +53,7 @@ def _fill(engine, n: int) -> list[str]:
         batch.append({
             "record_id": rec.record_id, "paper_id": pid, "priority": -abs(rec.score - 0.5), "score": rec.score,
             "property_id": prop, "material": mat, "fact_key": f"{mat.lower()}|{prop}",
-            "flags": " " + " ".join(rec.flags) + " ", "reasons": json.dumps(rec.flags),
+            "flags": json.dumps(rec.flags), "reasons": json.dumps(rec.flags),
             "status": "open", "version": 0, "updated_at": now})
         docs.append({"record_id": rec.record_id, "record_json": rec.model_dump_json(),
                      "context_json": json.dumps({"kind": "text", "segments": [[text, None]], "cut_start": False,
@@ -63,7 +63,7 @@ def _fill(engine, n: int) -> list[str]:
                 c.execute(items.insert(), batch)
                 c.execute(item_docs.insert(), docs)
                 c.execute(item_flags.insert(), [{"flag": f, "record_id": b["record_id"]} for b in batch
-                                                for f in b["flags"].split()])
+                                                for f in json.loads(b["flags"])])
             batch, docs = [], []
     return ids
 

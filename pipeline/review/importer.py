@@ -191,7 +191,7 @@ def import_review(cfg, progress=None) -> ImportResult:
                 "property_id": rec.property.id,
                 "material": (rec.material.raw[:255] if rec.material else None),
                 "fact_key": fact_key(rec),
-                "flags": " " + " ".join(rec.flags) + " ",
+                "flags": json.dumps(rec.flags, ensure_ascii=False),
             }
             docs = {"record_id": rec.record_id, "record_json": rec.model_dump_json(),
                     "context_json": json.dumps(context_for(doc, rec), ensure_ascii=False)}
@@ -212,7 +212,8 @@ def import_review(cfg, progress=None) -> ImportResult:
             if new_rows:
                 c.execute(items.insert(), [r for r, _ in new_rows])
                 c.execute(item_docs.insert(), [d for _, d in new_rows])
-                fl = [{"flag": f[:200], "record_id": r["record_id"]} for r, _ in new_rows for f in set(r["flags"].split())]
+                fl = [{"flag": f[:200], "record_id": r["record_id"]} for r, _ in new_rows
+                      for f in set(json.loads(r["flags"]))]
                 if fl:
                     c.execute(item_flags.insert(), fl)
             for row, docs in upd_rows:
@@ -221,7 +222,7 @@ def import_review(cfg, progress=None) -> ImportResult:
                 if n:
                     c.execute(update(item_docs).where(item_docs.c.record_id == row["record_id"]).values(**docs))
                     c.execute(delete(item_flags).where(item_flags.c.record_id == row["record_id"]))
-                    fl = [{"flag": f[:200], "record_id": row["record_id"]} for f in set(row["flags"].split())]
+                    fl = [{"flag": f[:200], "record_id": row["record_id"]} for f in set(json.loads(row["flags"]))]
                     if fl:
                         c.execute(item_flags.insert(), fl)
         res.papers += 1

@@ -106,7 +106,7 @@ def queue_page(conn, user: User, f: Filters, after: str | None, size: int) -> Qu
         rows = rows[:size]
         nxt = f"{rows[-1]['priority']}:{rows[-1]['record_id']}"
     for r in rows:
-        r["flag_list"] = r["flags"].split()
+        r["flag_list"] = json.loads(r["flags"] or "[]")
         r["reason_list"] = json.loads(r["reasons"] or "[]")
     return QueuePage(rows=rows, total=total, next_after=nxt, filters=f)
 
@@ -161,8 +161,8 @@ def other_sources(conn, user: User, item: dict, record: Record, limit: int = 20)
         conds.append(items.c.fact_key == item["fact_key"])
     if linked:
         conds.append(items.c.record_id.in_(linked[:50]))
-    for g in groups[:5]:
-        conds.append(items.c.flags.like(f"% {g} %"))
+    if groups:
+        conds.append(items.c.record_id.in_(select(item_flags.c.record_id).where(item_flags.c.flag.in_(groups[:5]))))
     if not conds:
         return []
     q = select(items.c.record_id, items.c.paper_id, item_docs.c.record_json, items.c.status, items.c.score).join(

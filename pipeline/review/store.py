@@ -84,7 +84,7 @@ items = Table(
     Column("property_id", String(128)),
     Column("material", String(255)),
     Column("fact_key", String(400)),  # normalized material | property: other sources of the same fact
-    Column("flags", Text, nullable=False, default=""),  # " flag1 flag2 " (space-delimited for LIKE filters)
+    Column("flags", Text, nullable=False, default="[]"),  # JSON list (flags may contain spaces); filter: item_flags
     Column("reasons", Text, nullable=False, default=""),  # why it was queued (JSON list)
     Column("status", String(16), nullable=False, default="open"),  # open | accept | edit | reject
     Column("version", Integer, nullable=False, default=0),

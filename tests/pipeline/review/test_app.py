@@ -141,3 +141,39 @@ def test_matlit_review_serve_on_loopback(review_cfg):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_score_stage_flags_with_spaces_and_groups(review_work, tmp_path):
+    """The score stage writes flags in plain words ("why:material named far from the value") and cross-paper
+    `group:` flags: both survive import, filter exactly, and link other sources."""
+    import shutil
+
+    from pipeline.config import load_config
+    from pipeline.review.auth import add_user
+    from pipeline.review.importer import import_review
+    from pipeline.review.store import db_url_for, get_engine
+    from schemas import Record
+
+    work = tmp_path / "work"
+    shutil.copytree(review_work, work)
+    marked = []
+    for p in sorted((work / "records").glob("*.jsonl")):
+        recs = [Record.model_validate_json(x) for x in p.read_text().splitlines()]
+        diamond_or_first = next((r for r in recs if r.material and r.material.raw in ("diamond", "ZnO")), recs[0])
+        recs = [r.model_copy(update={"flags": r.flags + ["why:material named far from the value", "group:g1"]})
+                if r is diamond_or_first else r for r in recs]
+        marked.append(diamond_or_first.record_id)
+        p.write_text("".join(r.model_dump_json() + "\n" for r in recs))
+    cfg = load_config(overrides={"work_dir": work})
+    import_review(cfg)
+    add_user(get_engine(db_url_for(cfg)), "ann", PASSWORD, "curator")
+    c = curator(cfg)
+    q = c.get("/api/queue", params={"flag": "why:material named far from the value"}).json()
+    assert sorted(i["record_id"] for i in q["items"]) == sorted(marked)
+    assert "why:material named far from the value" in q["items"][0]["flags"]
+    assert c.get("/api/queue", params={"flag": "why:material"}).json()["total"] == 0  # exact unless 'prefix*'
+    assert c.get("/api/queue", params={"flag": "why:*"}).json()["total"] == 2
+    others = c.get(f"/api/record/{marked[0]}").json()["other_sources"]
+    assert marked[1] in [o["record_id"] for o in others]  # linked by the shared group: flag across papers
+    r = c.get("/queue", params={"flag": "group:g1"})
+    assert 'href="/queue?flag=why%3Amaterial%20named%20far%20from%20the%20value"' in r.text
