@@ -29,6 +29,11 @@ def source_work(tmp_path_factory) -> Path:
     summaries = run_pipeline(cfg, ["fetch", "parse", "extract", "normalize"])
     assert all(s.failed == 0 for s in summaries), [s.failures for s in summaries]
     assert len(list((work / "records").glob("*.jsonl"))) == 2
+    from pipeline.runner import new_run_id
+    from pipeline.shard.stage import ShardStage
+    from pipeline.workdir import WorkDir
+
+    ShardStage(cfg, new_run_id()).prepare(WorkDir(work))  # fills shard/cache (per-paper text info), copied below
     return work
 
 
@@ -36,7 +41,7 @@ def source_work(tmp_path_factory) -> Path:
 def work_copy(source_work, tmp_path) -> Path:
     """A private copy of the session work dir (inputs only) that a test may change."""
     dst = tmp_path / "work"
-    for sub in ("papers", "parsed", "records"):
+    for sub in ("papers", "parsed", "records", "shard/cache"):
         shutil.copytree(source_work / sub, dst / sub)
     return dst
 
