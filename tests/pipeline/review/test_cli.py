@@ -71,3 +71,12 @@ def test_queue_file_from_the_score_stage_sets_the_queue(review_work, tmp_path):
     (work / "review" / "queue.jsonl").write_text("{not json\n")
     r = CliRunner().invoke(app, ["review", "import", "-w", str(work)])
     assert r.exit_code == 2 and "queue.jsonl:1: not a queue entry" in flat(r)
+
+
+def test_import_names_a_corrupt_records_file(review_work, tmp_path):
+    work = tmp_path / "work"
+    shutil.copytree(review_work, work)
+    bad = sorted((work / "records").glob("*.jsonl"))[0]
+    bad.write_text(bad.read_text() + '{"record_id": "x", "truncated\n')
+    r = CliRunner().invoke(app, ["review", "import", "-w", str(work)])
+    assert r.exit_code == 2 and f"{bad}: not valid records" in flat(r)

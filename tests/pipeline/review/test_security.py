@@ -258,3 +258,21 @@ def test_audit_log_page_is_for_admins(review_cfg):
     login(a, "admin")
     r = a.get("/audit")
     assert r.status_code == 200 and "login" in r.text and "import" in r.text
+
+
+def test_expired_session_is_no_session(review_work, tmp_path):
+    import shutil
+
+    from pipeline.config import load_config
+
+    shutil.copytree(review_work, tmp_path / "work")
+    cfg = load_config(overrides={"work_dir": tmp_path / "work", "review.session_hours": 1 / 3600})  # one second
+    add_user(get_engine(db_url_for(cfg)), "ann", PASSWORD, "curator")
+    c = client(cfg)
+    r = login(c, "ann")
+    assert r.status_code == 303
+    assert c.get("/api/queue").status_code == 200
+    time.sleep(1.2)
+    c.cookies.set("matlit_session", r.cookies["matlit_session"])  # the server refuses it, not only the cookie jar
+    assert c.get("/api/queue").status_code == 401
+    assert c.get("/queue", follow_redirects=False).headers["location"].startswith("/login")
