@@ -167,6 +167,10 @@ def main(argv: list[str]) -> None:
             from pipeline.score.bench import measure_score
 
             result = measure_score(args.pdfs)
+        elif args.one == "vector":
+            from pipeline.figures.bench import measure_vector
+
+            result = measure_vector()
         elif args.one == "raster":
             from pipeline.bench_raster import measure_raster
 
@@ -236,6 +240,17 @@ def main(argv: list[str]) -> None:
     for name, h in ra["hostile"].items():
         t5.add_row(f"hostile: {name}", f"{h['seconds']:.2f}", "-", "-", h["status"])
     console.print(t5)
+    vf = run_one("vector", args.pdfs, 1)
+    if vf.get("figures"):
+        t9 = Table(title=f"vector plot digitizer: {vf['figures']} vector figures of the open PDFs (glyph-outline OCR "
+                   f"included), CPU s; statuses {vf['statuses']}", title_justify="left")
+        for col in ("measurement", "seconds", "figures/s", "ratio to reading", "worst figure s"):
+            t9.add_column(col, justify="left" if col == "measurement" else "right")
+        t9.add_row("figures stage, vector path", f"{vf['digitize_s']:.2f}", f"{vf['figures_per_s']:.2f}",
+                   f"{vf['ratio_to_read']:.3f}", f"{vf['worst_s']:.2f} ({vf['worst_figure']})")
+        t9.add_row("page.get_drawings + get_text of the same pages", f"{vf['read_s']:.2f}", "-", "1.000", "-")
+        console.print(t9)
+        console.print(f"vector plots calibrated: {vf['calibrated']} of {vf['figures']} vector figures")
     report = {"results": results, "ratio_no_tables": round(ratio, 3), "extract": ex, "hostile": hostile, "shard": sh,
               "raster": ra}
     dl = run_one("dataloader", args.pdfs, 1)
@@ -271,6 +286,7 @@ def main(argv: list[str]) -> None:
     t8.add_row("normalize (baseline)", f"{sc['normalize_s']:.3f}", str(sc["normalize_records_per_s"]), "1.000")
     console.print(t8)
     report["score"] = sc
+    report["vector_figures"] = vf
     (out / "bench.json").write_text(json.dumps(report, indent=2))
 
 
