@@ -417,6 +417,8 @@ def _panel_series(rgb, p: Panel, fx: AxisFit, fy: AxisFit, fy2: AxisFit | None, 
         lb_box = (bx0 - int(4.6 * hh), by0 - int(0.4 * hh), bx1 + int(0.3 * hh), by1 + int(0.4 * hh))
         legend_boxes.append((lb_box, (bx0, by0, bx1, by1), text))
         masked[max(0, lb_box[1] - y0) : max(0, lb_box[3] - y0), max(0, lb_box[0] - x0) : max(0, lb_box[2] - x0)] = True
+    for bx0, by0, bx1, by1 in _inner_boxes(g[y0:y1, x0:x1]):  # legend frames and insets drawn as rectangles
+        masked[max(0, by0 - 2) : by1 + 3, max(0, bx0 - 2) : bx1 + 3] = True
     coloured &= ~masked
     min_mass = max(120.0, 0.15 * min(x1 - x0, y1 - y0) * 60)
     clusters = []  # (ys, xs, colour, label, black)
@@ -451,6 +453,11 @@ def _panel_series(rgb, p: Panel, fx: AxisFit, fy: AxisFit, fy2: AxisFit | None, 
             touches = x <= 1 or y <= 1 or x + w_ >= (x1 - x0) - 1 or y + h_ >= (y1 - y0) - 1
             if touches and max(w_, h_) <= edge + 2:
                 d8[lab == i] = 0
+        # black ink is mostly text and arrows in real figures: keep curve-sized pieces, or a set of similar markers
+        n, lab, st, _ = cv2.connectedComponentsWithStats(d8, connectivity=8)
+        big = [i for i in range(1, n) if max(st[i, 2], st[i, 3]) >= 2.5 * char_h]
+        if big and sum(st[i, 4] for i in big) >= 0.5 * float(d8.sum()):
+            d8 = np.isin(lab, big).astype(np.uint8)
         if float(norm[d8.astype(bool)].sum()) >= min_mass:
             dys, dxs = np.nonzero(d8)
             label = _legend_label_dark(legend_boxes, rgb)
@@ -491,6 +498,28 @@ def _panel_series(rgb, p: Panel, fx: AxisFit, fy: AxisFit, fy2: AxisFit | None, 
     if not out:
         return [], "no series left after removing legend and text"
     return out, ""
+
+
+def _inner_boxes(grey_area) -> list[tuple[int, int, int, int]]:
+    """Rectangles drawn inside a plot area (a legend frame, an inset): two horizontal and two vertical straight
+    lines closing a box smaller than the plot area. Pixel boxes relative to the area."""
+    from extractors.figures.raster_axes import long_lines
+
+    h, w = grey_area.shape
+    ink = (grey_area < 215).astype("uint8")
+    hl = [ln for ln in long_lines(ink, True, max(20, int(0.08 * w))) if ln.hi - ln.lo < 0.9 * w]
+    vl = [ln for ln in long_lines(ink, False, max(20, int(0.08 * h))) if ln.hi - ln.lo < 0.9 * h]
+    tol = max(3, int(0.01 * max(h, w)))
+    boxes = []
+    for top in hl:
+        for bot in hl:
+            if bot.pos <= top.pos + 10 or abs(bot.lo - top.lo) > tol or abs(bot.hi - top.hi) > tol:
+                continue
+            left = any(abs(v.pos - top.lo) <= tol and v.lo <= top.pos + tol and v.hi >= bot.pos - tol for v in vl)
+            right = any(abs(v.pos - top.hi) <= tol and v.lo <= top.pos + tol and v.hi >= bot.pos - tol for v in vl)
+            if left and right:
+                boxes.append((min(top.lo, bot.lo), int(top.pos), max(top.hi, bot.hi), int(bot.pos)))
+    return boxes[:8]
 
 
 def _coloured_full(rgb):
