@@ -64,6 +64,9 @@ def bench(
     structured: bool = typer.Option(False, "--structured", help="measure with the JSON-schema grammar on"),
     tp: Optional[int] = typer.Option(None, "--tp", help="tensor parallel size (config: llm.tensor_parallel_size)"),
     out: Optional[Path] = typer.Option(None, "--out", help="JSON result (default <work_dir>/llm_bench.json)"),
+    tokenizer: Optional[Path] = typer.Option(None, "--tokenizer", help="count tokens with this tokenizer folder "
+                                             "(default: chars/4)"),
+    tokenizer_gguf: Optional[str] = typer.Option(None, "--tokenizer-gguf", help="GGUF file in --tokenizer"),
 ):
     """Papers/hour for an 8B model on one GPU: estimated from the work dir's papers, or measured with --measure."""
     from pipeline.cli import console
@@ -72,8 +75,18 @@ def bench(
 
     cfg = _llm_cfg(config, **{"work_dir": work_dir, "llm.tensor_parallel_size": tp})
     wd = WorkDir(cfg.work_dir)
+    count = None
+    if tokenizer is not None:
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(str(tokenizer), **({"gguf_file": tokenizer_gguf} if tokenizer_gguf else {}))
+
+        def count(messages):
+            ids = tok.apply_chat_template(messages, tokenize=True, add_generation_prompt=True)
+            return len(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
+
     try:
-        w = workload(wd, output_tokens=output_tokens)
+        w = workload(wd, count_tokens=count, output_tokens=output_tokens)
     except ValueError as e:
         console.print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from None

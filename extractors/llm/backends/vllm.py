@@ -23,7 +23,7 @@ def engine_kwargs(
     dtype: str = "auto",
     load_format: str | None = None,
     seed: int = 0,
-    structured_outputs_backend: str = "guidance",
+    structured_outputs_backend: str | None = None,
 ) -> dict[str, Any]:
     kw: dict[str, Any] = {
         "model": model,
@@ -32,9 +32,9 @@ def engine_kwargs(
         "gpu_memory_utilization": gpu_memory_utilization,
         "dtype": dtype,
         "seed": seed,
-        # llguidance, like the transformers backend: the same grammar on CPU and GPU
-        "structured_outputs_config": {"backend": structured_outputs_backend},
     }
+    if structured_outputs_backend:  # "guidance" = llguidance, as in the transformers backend; default: vLLM's auto
+        kw["structured_outputs_config"] = {"backend": structured_outputs_backend}
     if max_model_len:
         kw["max_model_len"] = max_model_len
     if max_num_seqs:

@@ -24,7 +24,8 @@ def test_engine_kwargs_from_config():
     kw = engine_kwargs("m", tensor_parallel_size=4, max_model_len=4096, enable_prefix_caching=False, load_format="dummy")
     assert kw["tensor_parallel_size"] == 4 and kw["max_model_len"] == 4096
     assert kw["enable_prefix_caching"] is False and kw["load_format"] == "dummy"
-    assert kw["structured_outputs_config"] == {"backend": "guidance"}
+    assert "structured_outputs_config" not in kw
+    assert engine_kwargs("m", structured_outputs_backend="guidance")["structured_outputs_config"] == {"backend": "guidance"}
     assert "max_model_len" not in engine_kwargs("m", max_model_len=None)
 
 
