@@ -151,7 +151,12 @@ class ExtractStage(Stage):
 
     def process(self, wd: WorkDir, item: str) -> None:
         doc = wd.load_parsed(item)
-        wd.write_records("extract", item, extract_document(doc, self.extractors()))
+        records = extract_document(doc, self.extractors())
+        if self.cfg.figures.records and doc.figures:  # reported marked points of digitized figures
+            from pipeline.figures.stage import records_from_figures
+
+            records += records_from_figures(wd, doc)
+        wd.write_records("extract", item, records)
         if "llm" in self.cfg.extract.extractors:
             from pipeline.llm.build import save_llm_stats
 

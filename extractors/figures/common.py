@@ -95,8 +95,10 @@ class Shape:
 
     def signature(self) -> tuple:
         """Shape of the path relative to its box centre (for telling marker kinds apart)."""
-        pts = sorted({(round(x - self.cx, 1), round(y - self.cy, 1)) for s in self.segments for x, y in (s[:2], s[2:])})
-        return (round(self.w, 1), round(self.h, 1), len(self.segments), self.n_curves, tuple(pts[:12]))
+        w, h = max(self.w, 1e-6), max(self.h, 1e-6)
+        pts = sorted({(round(4 * (x - self.cx) / w), round(4 * (y - self.cy) / h))
+                      for s in self.segments for x, y in (s[:2], s[2:])})
+        return (len(self.segments), self.n_curves, tuple(pts[:12]))
 
 
 def _hex(c) -> str | None:

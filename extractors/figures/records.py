@@ -87,6 +87,18 @@ def figure_records(doc: ParsedDocument, results: list[FigureResult], max_points:
     return out
 
 
+def _x_condition(s: FigureSeries, vocab) -> str | None:
+    """The condition the x axis sweeps (temperature, pressure, field...), from its title or else its unit."""
+    from schemas.vocab import condition_for_unit
+
+    if not s.x.unit_raw:
+        return None
+    cond_ids = {c.id for c in vocab.conditions}
+    if s.x.property_id in cond_ids:
+        return s.x.property_id
+    return condition_for_unit(s.x.unit_raw)
+
+
 def _series_records(doc: ParsedDocument, fig: Figure, s: FigureSeries, vocab, max_points: int) -> list[Record]:
     if s.style.kind == "line" or not s.points or len(s.points) > max_points:
         return []
@@ -96,8 +108,7 @@ def _series_records(doc: ParsedDocument, fig: Figure, s: FigureSeries, vocab, ma
     mat = _material(s.label) or _material(fig.caption)
     if mat is None:
         return []
-    x_cond = s.x.property_id if s.x.property_id and s.x.unit_raw and s.x.property_id not in (p.id for p in
-                                                                                          vocab.properties) else None
+    x_cond = _x_condition(s, vocab)
     recs = []
     for i, (x, y) in enumerate(s.points):
         raw = f"{_fmt(y)} {s.y.unit_raw}"

@@ -345,14 +345,15 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
         else:
             rest.append(s)
     groups: list[_Group] = []
-    for key, ss in marker_groups.items():
-        if len(ss) < 2:
-            rest.extend(ss)
-            continue
-        ss.sort(key=lambda s: (s.cx, s.cy))
-        g = _Group("markers", key, ss, [(s.cx, s.cy) for s in ss], color=ss[0].color, marker=_marker_name(ss[0]),
-                   first_idx=min(s.idx for s in ss))
-        groups.append(g)
+    for key, group in marker_groups.items():
+        for ss in _size_clusters(group):
+            if len(ss) < 2:
+                rest.extend(ss)
+                continue
+            ss.sort(key=lambda s: (s.cx, s.cy))
+            g = _Group("markers", key, ss, [(s.cx, s.cy) for s in ss], color=ss[0].color, marker=_marker_name(ss[0]),
+                       first_idx=min(s.idx for s in ss))
+            groups.append(g)
     # error bars: vertical single segments of a marker group's colour centred on its points
     bars = [s for s in rest if len(s.segments) == 1 and abs(s.segments[0][0] - s.segments[0][2]) < 0.05]
     caps = [s for s in rest if len(s.segments) == 1 and abs(s.segments[0][1] - s.segments[0][3]) < 0.05 and s.w < small]
@@ -387,6 +388,17 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
         g.points = [(x, y) for x, y in g.points]
     groups.sort(key=lambda g: g.first_idx)
     return groups
+
+
+def _size_clusters(ss: list[Shape], tol: float = 0.3) -> list[list[Shape]]:
+    """Shapes of one form split where their sizes differ by more than `tol` points."""
+    out: list[list[Shape]] = []
+    for s in sorted(ss, key=lambda s: (s.w, s.h)):
+        if out and abs(s.w - out[-1][0].w) <= tol and abs(s.h - out[-1][0].h) <= tol:
+            out[-1].append(s)
+        else:
+            out.append([s])
+    return out
 
 
 def _is_tick(s: Shape, p: Panel) -> bool:
@@ -587,7 +599,8 @@ def _title(ax: CalAxis, lines: list[TextLine], p: Panel, which: str) -> str | No
     x0, y0, x1, y1 = p.box
     if which == "x":
         below = max((t.bbox[3] for t, _ in ax.labels), default=y1)
-        c = [t for t in lines if t.horizontal and id(t) not in tick_ids and t.bbox[1] >= below - 2
+        mid = max((t.cy for t, _ in ax.labels), default=y1)
+        c = [t for t in lines if t.horizontal and id(t) not in tick_ids and t.cy >= mid + 0.5 * t.size
              and x0 - 5 <= t.cx <= x1 + 5 and t.bbox[1] - below <= 2.5 * t.size and parse_tick(t.text) is None]
         c.sort(key=lambda t: t.bbox[1])
     else:

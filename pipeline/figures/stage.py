@@ -165,6 +165,14 @@ def read_results(path: Path) -> list[FigureResult]:
     return [FigureResult.model_validate_json(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
 
 
+def records_from_figures(wd: WorkDir, doc: ParsedDocument) -> list:
+    """Records for the reported marked points of the paper's digitized figures (none before the figures stage ran)."""
+    from extractors.figures.records import figure_records
+
+    results = read_results(wd.stage_output("figures", doc.paper_id))
+    return figure_records(doc, results) if results else []
+
+
 class FiguresStage(Stage):
     name = "figures"
 

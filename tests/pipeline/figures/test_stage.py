@@ -92,3 +92,36 @@ def test_report_puts_crops_beside_replots(figures_work):
     png = next((s.out / "img").glob("*_replot.png"))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "digitized" in (s.out / "report.md").read_text()
+
+
+def test_reported_points_become_normalized_records(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    p = [0.0, 2.0, 4.0, 6.0, 8.0]
+    tc = [39.2, 38.1, 36.5, 35.0, 33.2]
+    ax.plot(p, tc, "o", color="tab:red")
+    ax.plot([0, 8], [39.5, 33.0], "-", color="0.5")
+    ax.set_xlabel("Pressure (GPa)")
+    ax.set_ylabel("Tc (K)")
+    fig.tight_layout()
+    fig.savefig(tmp_path / "tc.pdf")
+    plt.close(fig)
+    (tmp_path / "src").mkdir()
+    paper_with_plot(tmp_path / "tc.pdf", tmp_path / "src" / "tc_paper.pdf",
+                    caption="Figure 1. Critical temperature of MgB2 under pressure. Symbols are the measured values, "
+                    "the line is a linear fit.")
+    cfg = _cfg(tmp_path, **{"figures.ocr_glyphs": False, "extract.extractors": ["text_rules"]})
+    summaries = run_pipeline(cfg, ["fetch", "parse", "figures", "extract", "normalize"])
+    assert all(s.failed == 0 for s in summaries)
+    wd = WorkDir(cfg.work_dir)
+    (pid,) = wd.paper_ids()
+    recs = [r for r in wd.read_records("normalize", pid) if r.extractor == "figures.records"]
+    assert len(recs) == 5
+    got = sorted((r.conditions[0].quantity.values[0], r.quantity.values[0]) for r in recs)
+    assert [v for pt in got for v in pt] == pytest.approx([v for pt in zip(p, tc, strict=True) for v in pt], abs=1e-3)
+    assert {r.material.formula for r in recs} == {"MgB2"} and {r.property.id for r in recs} == {"critical_temperature"}
+    assert all(r.quantity.unit == "K" and r.quantity.values_canonical for r in recs)
