@@ -163,28 +163,70 @@ def _seg_box(segs) -> Box:
 
 
 def lines_from_textdict(td: dict, clip: Box | None = None) -> list[TextLine]:
-    """TextLines from `page.get_text("dict")`: spans of a line joined, raised smaller spans marked as superscripts."""
+    """TextLines from `page.get_text("rawdict")` (or "dict"): spans of a line joined, raised smaller spans marked as
+    superscripts, and a line split where a horizontal gap between characters shows separate labels run together
+    ("10.0010.2510.50" -> three tick labels)."""
     out: list[TextLine] = []
     for b in td.get("blocks", ()):
         for ln in b.get("lines", ()):
-            spans = [s for s in ln.get("spans", ()) if s.get("text", "").strip()]
+            dir_ = tuple(float(v) for v in ln.get("dir", (1.0, 0.0)))
+            spans = [dict(sp, text=_span_text(sp)) for sp in ln.get("spans", ())]
+            spans = [sp for sp in spans if sp["text"].strip()]
             if not spans:
                 continue
-            bbox = _union([tuple(s["bbox"]) for s in spans])
-            if clip is not None and not _inside_centre(bbox, clip):
-                continue
-            size = max(float(s["size"]) for s in spans)
-            dir_ = tuple(float(v) for v in ln.get("dir", (1.0, 0.0)))
-            text = ""
-            base = next((s for s in spans if float(s["size"]) >= size - 0.01), spans[0])
-            for s in spans:
-                t = s["text"]
-                if float(s["size"]) < 0.85 * size and _raised(s, base, dir_):
-                    text += "^" + t.strip()
-                else:
-                    text += t
-            out.append(TextLine(text=text.strip(), bbox=bbox, size=size, dir=(dir_[0], dir_[1])))
+            size = max(float(sp["size"]) for sp in spans)
+            base = next((sp for sp in spans if float(sp["size"]) >= size - 0.01), spans[0])
+            for piece in _pieces(spans, size, dir_):
+                bbox = _union([tuple(sp["bbox"]) for sp in piece])
+                if clip is not None and not _inside_centre(bbox, clip):
+                    continue
+                text = ""
+                for sp in piece:
+                    t = sp["text"]
+                    if float(sp["size"]) < 0.85 * size and _raised(sp, base, dir_):
+                        text += "^" + t.strip()
+                    else:
+                        text += t
+                out.append(TextLine(text=text.strip(), bbox=bbox, size=size, dir=(dir_[0], dir_[1])))
     return out
+
+
+def _span_text(sp: dict) -> str:
+    if "text" in sp:
+        return sp["text"]
+    return "".join(c.get("c", "") for c in sp.get("chars", ()))
+
+
+def _pieces(spans: list[dict], size: float, dir_) -> list[list[dict]]:
+    """Split a horizontal line's spans (and spans' characters) at gaps wider than a third of the font size."""
+    if abs(dir_[0]) < 0.9 or not any("chars" in sp for sp in spans):
+        return [spans]
+    pieces: list[list[dict]] = [[]]
+    last_x1 = None
+    for sp in spans:
+        chars = sp.get("chars") or []
+        if not chars:
+            pieces[-1].append(sp)
+            continue
+        cur: list[dict] = []
+        for c in chars:
+            x0, x1 = float(c["bbox"][0]), float(c["bbox"][2])
+            if last_x1 is not None and x0 - last_x1 > 0.33 * size and (cur or pieces[-1]):
+                if cur:
+                    pieces[-1].append(_sub_span(sp, cur))
+                    cur = []
+                pieces.append([])
+            cur.append(c)
+            last_x1 = x1
+        if cur:
+            pieces[-1].append(_sub_span(sp, cur))
+    return [p for p in pieces if p]
+
+
+def _sub_span(sp: dict, chars: list[dict]) -> dict:
+    inked = [c for c in chars if c.get("c", "").strip()] or chars
+    bbox = _union([tuple(c["bbox"]) for c in inked])
+    return dict(sp, text="".join(c["c"] for c in chars), bbox=bbox, chars=chars)
 
 
 def _raised(s: dict, base: dict, dir_) -> bool:
@@ -218,7 +260,7 @@ def page_inputs(page, clip: Box, max_drawings: int | None = None) -> tuple[list[
             r = d.get("rect")
             if r is not None and r.x0 <= clip[2] and r.x1 >= clip[0] and r.y0 <= clip[3] and r.y1 >= clip[1]:
                 shapes.append(shape_from_drawing(i, d))
-    lines = lines_from_textdict(page.get_text("dict", clip=rect), clip)
+    lines = lines_from_textdict(page.get_text("rawdict", clip=rect), clip)
     return shapes, lines, n
 
 
