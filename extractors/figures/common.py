@@ -121,9 +121,15 @@ def shape_from_drawing(idx: int, d: dict) -> Shape:
         if op == "l":
             a, b = it[1], it[2]
             segs.append((a.x, a.y, b.x, b.y))
-        elif op == "c":
-            a, b = it[1], it[4]
-            segs.append((a.x, a.y, b.x, b.y))
+        elif op == "c":  # cubic Bezier: four chords along the curve
+            p0, p1, p2, p3 = it[1], it[2], it[3], it[4]
+            prev = (p0.x, p0.y)
+            for t in (0.25, 0.5, 0.75, 1.0):
+                u = 1 - t
+                pt = (u**3 * p0.x + 3 * u * u * t * p1.x + 3 * u * t * t * p2.x + t**3 * p3.x,
+                      u**3 * p0.y + 3 * u * u * t * p1.y + 3 * u * t * t * p2.y + t**3 * p3.y)
+                segs.append((prev[0], prev[1], pt[0], pt[1]))
+                prev = pt
             n_curves += 1
         elif op == "re":
             r = it[1]

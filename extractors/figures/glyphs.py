@@ -16,20 +16,48 @@ Ocr = Callable[[list], list[tuple[str, float]]]
 
 MAX_GLYPH = 16.0  # points: larger filled shapes are not glyphs
 MAX_WORDS = 400
+MAX_WORD_W = 300.0
 
 
 def _glyph(s: Shape) -> bool:
     if s.fill is None or (s.stroke is not None and s.stroke != s.fill):
         return False
-    if s.w > MAX_GLYPH or s.h > MAX_GLYPH or max(s.w, s.h) < 0.4:
+    if s.h > MAX_GLYPH or s.w > MAX_WORD_W or max(s.w, s.h) < 0.4:  # a glyph, or a whole word drawn as one path
         return False
     c = s.fill
     return all(int(c[i: i + 2], 16) < 0xE0 for i in (1, 3, 5)) or s.n_curves > 0
 
 
+def _explode(s: Shape) -> list[Shape]:
+    """A path holding several glyphs (a whole label drawn as one path) split into one pseudo-shape per glyph:
+    subpaths, merged where their x ranges overlap (holes of 0, 6, 8 sit inside their outline)."""
+    if s.w <= 1.5 * max(s.h, 1.0) or len(s.segments) < 6:
+        return [s]
+    subs: list[list[tuple]] = []
+    for seg in s.segments:
+        if subs and abs(subs[-1][-1][2] - seg[0]) <= 0.01 and abs(subs[-1][-1][3] - seg[1]) <= 0.01:
+            subs[-1].append(seg)
+        else:
+            subs.append([seg])
+    boxes = sorted(((min(min(a[0], a[2]) for a in sp), min(min(a[1], a[3]) for a in sp),
+                     max(max(a[0], a[2]) for a in sp), max(max(a[1], a[3]) for a in sp), sp) for sp in subs),
+                   key=lambda b: b[0])
+    merged: list[list] = []
+    for b in boxes:
+        if merged and b[0] <= merged[-1][2] + 0.05:
+            m = merged[-1]
+            merged[-1] = [m[0], min(m[1], b[1]), max(m[2], b[2]), max(m[3], b[3]), m[4] + b[4]]
+        else:
+            merged.append(list(b))
+    if len(merged) < 2:
+        return [s]
+    return [Shape(idx=s.idx, stroke=s.stroke, fill=s.fill, width=s.width, dashed=s.dashed, rect=(m[0], m[1], m[2], m[3]),
+                  segments=m[4]) for m in merged]
+
+
 def glyph_words(shapes: Sequence[Shape]) -> list[list[Shape]]:
     """Glyph shapes grouped into horizontal words: overlapping rows, gaps under a third of the glyph height."""
-    gl = sorted((s for s in shapes if _glyph(s)), key=lambda s: s.rect[0])
+    gl = sorted((g for s in shapes if _glyph(s) for g in _explode(s)), key=lambda s: s.rect[0])
     parent = list(range(len(gl)))
 
     def find(i: int) -> int:
@@ -43,7 +71,7 @@ def glyph_words(shapes: Sequence[Shape]) -> list[list[Shape]]:
             b = gl[j]
             h = max(a.h, b.h, 2.0)
             if b.rect[0] - a.rect[2] > 0.45 * h:
-                if b.rect[0] > a.rect[2] + MAX_GLYPH:
+                if b.rect[0] > a.rect[2] + MAX_WORD_W:
                     break
                 continue
             lo, hi = max(a.rect[1], b.rect[1]), min(a.rect[3], b.rect[3])

@@ -110,6 +110,8 @@ def fit_axis(positions: list[float], ticks: list[Tick]) -> AxisFit | None:
     if positive:
         lv = np.log10(v)
         log = _fit(p, lv)
-        if all_power or (len(v) >= 3 and log[2] < 0.2 * lin[2] and lin[2] > 1e-3):
+        decades = np.abs(lv - np.round(lv)) < 1e-9
+        two_decades = len(v) == 2 and bool(np.all(decades)) and float(np.ptp(lv)) >= 1  # "1" and "10" alone
+        if all_power or two_decades or (len(v) >= 3 and log[2] < 0.2 * lin[2] and lin[2] > 1e-3):
             return AxisFit("log", log[0], log[1], log[2], len(v))
     return AxisFit("linear", lin[0], lin[1], lin[2], len(v))
