@@ -301,7 +301,11 @@ def _legend_entries(rgb, ink_text, p: Panel, char_h: float, ocr: Ocr, spans: Tex
     if not boxes:
         return []
     read = ocr([_crop(rgb, b) for b in boxes])
-    return [(b, t) for b, (t, s) in zip(boxes, read, strict=True) if s >= 0.5 and any(ch.isascii() and ch.isalnum() for ch in t)]
+    return [
+        (b, t)
+        for b, (t, s) in zip(boxes, read, strict=True)
+        if s >= 0.5 and sum(ch.isascii() and ch.isalnum() for ch in t) >= 2  # not a lone tick mark read as "I"
+    ]
 
 
 def _series_points(mask, weight, p: Panel, thick: float):
@@ -414,7 +418,12 @@ def _panel_series(rgb, p: Panel, fx: AxisFit, fy: AxisFit, fy2: AxisFit | None, 
     masked = np.zeros(coloured.shape, bool)
     for (bx0, by0, bx1, by1), text in entries:
         hh = by1 - by0
-        lb_box = (bx0 - int(4.6 * hh), by0 - int(0.4 * hh), bx1 + int(0.3 * hh), by1 + int(0.4 * hh))
+        # the sample sits left of the text (matplotlib, Origin) or right of it (gnuplot): mask the side it is on
+        rows = slice(max(0, by0 - hh // 3), by1 + hh // 3)
+        n_left = int(_coloured_full(rgb[rows, max(0, bx0 - int(4.6 * hh)) : max(0, bx0 - 1)]).sum())
+        n_right = int(_coloured_full(rgb[rows, bx1 + 1 : bx1 + int(4.6 * hh)]).sum())
+        reach_l, reach_r = (0.3, 4.6) if n_right > 2 * n_left else (4.6, 0.3)
+        lb_box = (bx0 - int(reach_l * hh), by0 - int(0.4 * hh), bx1 + int(reach_r * hh), by1 + int(0.4 * hh))
         legend_boxes.append((lb_box, (bx0, by0, bx1, by1), text))
         masked[max(0, lb_box[1] - y0) : max(0, lb_box[3] - y0), max(0, lb_box[0] - x0) : max(0, lb_box[2] - x0)] = True
     for bx0, by0, bx1, by1 in _inner_boxes(g[y0:y1, x0:x1]):  # legend frames and insets drawn as rectangles
@@ -553,10 +562,12 @@ def _legend_label(legend_boxes, rgb, C, ci: int) -> str | None:
     import numpy as np
 
     best, best_n = None, 0
-    for _lb_box, (bx0, by0, _bx1, by1), text in legend_boxes:
+    for _lb_box, (bx0, by0, bx1, by1), text in legend_boxes:
         hh = by1 - by0
-        sx0, sx1 = max(0, bx0 - int(4.6 * hh)), max(0, bx0 - int(0.15 * hh))
-        sample = rgb[max(0, by0 - hh // 3) : by1 + hh // 3, sx0:sx1].astype(np.float32)
+        rows = slice(max(0, by0 - hh // 3), by1 + hh // 3)
+        left = rgb[rows, max(0, bx0 - int(4.6 * hh)) : max(0, bx0 - int(0.15 * hh))]
+        right = rgb[rows, bx1 + int(0.15 * hh) : bx1 + int(4.6 * hh)]
+        sample = np.concatenate([left.reshape(-1, 3), right.reshape(-1, 3)]).astype(np.float32)
         if sample.size == 0:
             continue
         norm, unit = _unit_dirs(sample)

@@ -310,12 +310,14 @@ def label_boxes(ink, p: Panel, axis: str, tick_len: int) -> list[LabelBox]:
     big = 0.3 * (p.height if axis == "x" else p.width)
     comps = [c for c in comps if c[2] < max(big, 8) and c[3] < max(0.3 * p.height, 8)]
     sw = c1 - c0
-    if axis == "x":  # remnants of tick marks at the edge nearest the axis (not minus signs)
-        comps = [c for c in comps if not (c[1] <= 1 and c[2] <= 3)]
+    # anything cut by the edge nearest the axis is a tick-mark remnant or the other axis's corner label (a y label
+    # level with the x axis, the x axis's first label under the y axis), never a label of this axis
+    if axis == "x":
+        comps = [c for c in comps if c[1] > 0]
     elif axis == "y":
-        comps = [c for c in comps if not (c[0] + c[2] >= sw - 1 and c[3] <= 3)]
+        comps = [c for c in comps if c[0] + c[2] < sw]
     else:
-        comps = [c for c in comps if not (c[0] <= 1 and c[3] <= 3)]
+        comps = [c for c in comps if c[0] > 0]
     if not comps:
         return []
     heights = sorted(c[3] for c in comps if c[3] >= 4)
@@ -517,7 +519,13 @@ def fit_axis(labels: list[LabelBox], length: float, tol: float = 0.01) -> tuple[
 
 
 def match_ticks(labels: list[LabelBox], ticks: list[float], axis: str) -> None:
-    """Each label takes the nearest tick mark within half its size along the axis, else its own centre."""
+    """Each label takes the nearest tick mark within half its size along the axis, else its own centre.
+
+    Fewer marks than labels (less one) means the marks found are not the tick set (data touching the axis, an
+    inset): then every label keeps its own centre.
+    """
+    if len(ticks) < max(2, len(labels) - 1):
+        ticks = []
     for lb in labels:
         c = lb.cx if axis == "x" else lb.cy
         half = (lb.box[2] - lb.box[0]) / 2 if axis == "x" else (lb.box[3] - lb.box[1]) / 2  # y and y2: rows
