@@ -63,7 +63,6 @@ def digitize_document(doc: ParsedDocument, pdf_path: Path | None, fc) -> list[Fi
 
 
 def _one(doc, fig: Figure, pdf, pages: dict, n_paths: int, fc, page_inputs) -> FigureResult:
-    from extractors.figures.ticks import parse_tick
     from extractors.figures.vector import digitize_vector
 
     page = pdf[fig.page - 1]
@@ -85,18 +84,20 @@ def _one(doc, fig: Figure, pdf, pages: dict, n_paths: int, fc, page_inputs) -> F
         shapes, lines, n = pages[fig.page]
         mine = [s for s in shapes if _overlaps(s.rect, region)]
         mine_lines = [t for t in lines if region[0] <= t.cx <= region[2] and region[1] <= t.cy <= region[3]]
-        text_shapes: set[int] = set()
-        if fc.ocr_glyphs and not any(parse_tick(t.text) for t in mine_lines):  # text drawn as outlines
+        kw = dict(paper_id=doc.paper_id, figure_id=fig.id, label=fig.label, page=fig.page, caption=fig.caption,
+                  n_images=len(fig.images), image_area=image_area, max_drawings=fc.max_drawings,
+                  time_budget_s=fc.time_budget_s, max_residual=fc.max_residual)
+        res = digitize_vector(mine, mine_lines, region, **kw)
+        if fc.ocr_glyphs and res.status in ("no_axes", "non_numeric", "uncalibrated"):
+            # tick labels drawn as glyph outlines (no text layer): read them and try again
             glyph_lines, text_shapes = _ocr_glyphs(mine, page)
-            mine_lines = mine_lines + glyph_lines
-        res = digitize_vector(
-            mine, mine_lines, region, paper_id=doc.paper_id, figure_id=fig.id, label=fig.label, page=fig.page,
-            caption=fig.caption, n_images=len(fig.images), image_area=image_area, max_drawings=fc.max_drawings,
-            time_budget_s=fc.time_budget_s, max_residual=fc.max_residual, text_shapes=text_shapes,
-        )
-        if text_shapes:
-            for s in res.series:
-                s.flags.append("tick_labels_ocr")
+            if glyph_lines:
+                again = digitize_vector(mine, mine_lines + glyph_lines, region, text_shapes=text_shapes, **kw)
+                if again.status in ("digitized", "no_series") or res.status == "no_axes":
+                    for s in again.series:
+                        s.flags.append("tick_labels_ocr")
+                    again.reason += " (tick labels read by OCR from glyph outlines)"
+                    res = again
         res.bbox = fig.bbox
     if fig.images and (res is None or res.status not in ("digitized", "no_series")):
         raster = _raster(doc, fig, page, fc)
