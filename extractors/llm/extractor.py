@@ -289,19 +289,21 @@ class LLMExtractor:
         from schemas.units import normalize_unit_text
 
         piece = text[start:end]
-        for m in find_quantities(piece):
-            if min(m.start, m.lead_start if m.lead_start is not None else m.start) <= 2:
-                q = to_quantity(m)
-                return q.model_copy(update={"raw": piece})
-        nums = re.findall(r"[-−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", piece)
-        if not nums:
-            return None
-        values = [float(n.replace("−", "-")) for n in nums[:2]]
         unit_raw = text[unit_span[0] : unit_span[1]] if unit_span else None
         try:
             unit = normalize_unit_text(unit_raw) if unit_raw else None
         except Exception:  # noqa: BLE001 - an unknown unit stays raw; normalize flags it
             unit = None
+        for m in find_quantities(piece):
+            if min(m.start, m.lead_start if m.lead_start is not None else m.start) <= 2:
+                q = to_quantity(m).model_copy(update={"raw": piece})
+                if q.unit_raw is None and unit_raw:  # the unit stands apart (a table header): keep it
+                    q = q.model_copy(update={"unit_raw": unit_raw, "unit": unit})
+                return q
+        nums = re.findall(r"[-−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", piece)
+        if not nums:
+            return None
+        values = [float(n.replace("−", "-")) for n in nums[:2]]
         return Quantity(raw=piece, kind="interval" if len(values) == 2 else "value", values=values, unit_raw=unit_raw, unit=unit)
 
     @staticmethod

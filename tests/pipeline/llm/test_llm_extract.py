@@ -157,3 +157,27 @@ def test_extract_document_merges_llm_with_rules(tmp_path):
         exs = build_extractors(["text_rules", "llm"], llm_cfg=cfg, work_dir=tmp_path)
         recs = extract_document(text_document("d1", TEXT), exs)
     assert {r.extractor for r in recs} == {"text_rules", "llm"}
+
+
+def test_tables_as_cell_addressed_text(tmp_path):
+    from schemas import Cell, ParsedDocument, Table
+
+    cells = [Cell(row=0, col=0, text="Compound", is_header=True), Cell(row=0, col=1, text="Eg (eV)", is_header=True),
+             Cell(row=1, col=0, text="CsPbBr3"), Cell(row=1, col=1, text="2.31"),
+             Cell(row=2, col=0, text="CsPbI3"), Cell(row=2, col=1, text="1.73")]
+    doc = ParsedDocument(paper_id="p", parser="t", tables=[Table(id="t1", caption="Band gaps.", cells=cells)])
+    answer = json.dumps({"records": [
+        rec(material="CsPbBr3", property_text="Eg", value="2.31", unit="eV", conditions=[], method="", evidence="r1c1: 2.31"),
+        rec(material="CsPbI3", property_text="Eg", value="1.37", unit="eV", conditions=[], method="", evidence="r2c1: 1.37"),
+    ]})
+    srv = ScriptedServer(rules=[("r1c1: 2.31", {"content": answer})])
+    with srv as url:
+        ex = build_llm_extractor(llm_cfg(url, tmp_path, tables=True))
+        recs = list(ex.extract(doc))
+    assert "Caption: Band gaps." in srv.requests[0]["messages"][-1]["content"]
+    (r,) = recs  # 1.37 is not in the table: dropped
+    assert r.evidence.source_id == "t1:r1c1" and r.evidence.source_kind == "table"
+    assert r.quantity.values == [2.31] and r.quantity.span.start == 0 and r.quantity.span.end == 4  # into the cell
+    assert r.quantity.unit_raw == "eV"  # from the header
+    assert r.material.raw == "CsPbBr3" and r.material.span is None  # header cell: not the evidence cell's text
+    assert r.prompt_id == "extract_table@1" and ex.stats["dropped_ungrounded"] == 1
