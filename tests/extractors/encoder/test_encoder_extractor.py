@@ -92,8 +92,16 @@ def test_extractors_give_grounded_records(trained):
             assert text[r.material.span.start : r.material.span.end] == r.material.raw
     by_raw = {r.quantity.raw: r for r in alone}
     assert "3.2 eV" in by_raw and by_raw["3.2 eV"].material.raw == "ZnO"
+    from extractors.text_rules import TextRulesExtractor
+
+    rules = list(TextRulesExtractor().extract(doc))
     combined = extract_document(doc, [RulesEncoderExtractor(res.out_dir)])
     assert combined and all(r.extractor == COMBINED_NAME for r in combined)
+    assert {r.quantity.raw for r in rules} <= {r.quantity.raw for r in combined}  # rules kept, encoder values added
+    added = [r for r in combined if "encoder_only" in r.flags]
+    assert all(r.quantity.raw not in {x.quantity.raw for x in rules} for r in added)
+    refined = extract_document(doc, [RulesEncoderExtractor(res.out_dir, fill_material=True, add_values=False)])
+    assert len(refined) == len(rules)
 
 
 def test_missing_weights_is_a_clear_config_error(tmp_path):
