@@ -93,7 +93,7 @@ def _one(doc, fig: Figure, pdf, pages: dict, n_paths: int, fc, page_inputs) -> F
             glyph_lines, text_shapes = _ocr_glyphs(mine, page)
             if glyph_lines:
                 again = digitize_vector(mine, mine_lines + glyph_lines, region, text_shapes=text_shapes, **kw)
-                if again.status in ("digitized", "no_series") or res.status == "no_axes":
+                if again.status != "no_axes" or res.status == "no_axes":
                     for s in again.series:
                         s.flags.append("tick_labels_ocr")
                     again.reason += " (tick labels read by OCR from glyph outlines)"
