@@ -194,7 +194,7 @@ def encode(tokenizer, examples: list[NerExample], max_length: int, stride: int =
             ex.text,
             truncation=True,
             max_length=max_length,
-            stride=stride,
+            stride=min(stride, max_length // 4),
             return_overflowing_tokens=True,
             return_offsets_mapping=True,
         )
