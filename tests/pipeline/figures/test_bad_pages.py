@@ -27,6 +27,6 @@ def test_dense_page_is_too_complex_and_bounded(tmp_path):
     results = {r.label: r for r in read_results(wd.stage_output("figures", pid))}
     dense = results["Fig. 3"]
     assert dense.status == "too_complex" and not dense.series
-    assert "drawing operations" in dense.reason and dense.seconds < 1.0
+    assert "drawing operations" in dense.reason and dense.seconds is None  # no wall-clock time in outputs
     assert figs.seconds < 60
     assert all(r.reason for r in results.values())
