@@ -3,10 +3,12 @@ Content-Length, and a disk that fills up in the middle of a write."""
 
 from __future__ import annotations
 
+import difflib
 import errno
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,16 +26,41 @@ from pipeline.workdir import atomic_write_bytes
 from tests.conftest import BUNDLED, REPO
 from tests.pipeline.test_fetch import check_stored, config, make_pdf, papers, run_fetch
 
-STAGES = ("fetch", "parse", "extract", "normalize")
+STAGES = ("fetch", "parse", "figures", "extract", "normalize", "score", "review", "shard")
 KILL_SEED = 9_2026
+KILLS = 20  # issue 9: kill -9 at 20 seeded moments across the stages
+# where each stage's outputs appear, so a kill can land after a seeded number of them
+OUTPUTS = {
+    "fetch": "papers/*.json",
+    "parse": "parsed/*.json",
+    "figures": "figures/*.jsonl",
+    "extract": "extracted/*.jsonl",
+    "normalize": "records/*.jsonl",
+    "score": "scored/*.jsonl",
+    "review": "review/queue.jsonl",
+    "shard": "shards/*/*.parquet",
+}
 
 
 # ---------------------------------------------------------------- kill -9 at seeded moments
 
 
+KILL_PAPERS = ("10.1016_j.ssc.2016.12.016.pdf", "10.1088_1361-6668_aabf32.pdf", "10.1088_1361-6668_aa9882.pdf")
+
+
 def run_config(tmp: Path) -> Path:
+    """Three bundled papers (with their licences, so the text shards are written) through every stage."""
+    papers = tmp / "papers"
+    papers.mkdir()
+    for name in (*KILL_PAPERS, "metadata.yaml"):
+        shutil.copyfile(BUNDLED / name, papers / name)
     path = tmp / "run.yaml"
-    cfg = {"fetch": {"local": [str(BUNDLED)]}, "parse": {"tables": False}, "runner": {"progress": False}}
+    cfg = {
+        "fetch": {"local": [str(papers)]},
+        "parse": {"tables": False},
+        "figures": {"raster": False, "ocr_glyphs": False},  # vector only: keeps 40 runs affordable
+        "runner": {"progress": False},
+    }
     path.write_text(yaml.safe_dump(cfg))
     return path
 
@@ -45,9 +72,26 @@ def matlit_run(cfg: Path, work: Path, wait: bool = True):
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
+FINAL = ("parsed/*.json", "figures/*.jsonl", "records/*.jsonl", "scored/*.jsonl", "review/queue.jsonl",
+         "shards/*/*.parquet", "shards/manifest.json")
+
+
 def final_outputs(work: Path) -> dict[str, bytes]:
-    files = sorted((work / "parsed").glob("*.json")) + sorted((work / "records").glob("*.jsonl"))
-    return {f"{p.parent.name}/{p.name}": p.read_bytes() for p in files}
+    files = [p for pattern in FINAL for p in sorted(work.glob(pattern))]
+    return {str(p.relative_to(work)): p.read_bytes() for p in files}
+
+
+def differences(got: dict[str, bytes], expected: dict[str, bytes]) -> str:
+    out = [f"missing: {sorted(set(expected) - set(got))}", f"extra: {sorted(set(got) - set(expected))}"]
+    for name in sorted(set(got) & set(expected)):
+        if got[name] != expected[name]:
+            if name.endswith((".json", ".jsonl")):
+                diff = difflib.unified_diff(expected[name].decode().splitlines(), got[name].decode().splitlines(),
+                                            "expected", "got", lineterm="", n=1)
+                out.append(f"{name}:\n" + "\n".join(list(diff)[:40]))
+            else:
+                out.append(f"{name}: {len(got[name])} bytes, expected {len(expected[name])}")
+    return "\n".join(out)
 
 
 def stage_seconds(work: Path) -> dict[str, float]:
@@ -56,9 +100,7 @@ def stage_seconds(work: Path) -> dict[str, float]:
 
 
 def stage_outputs(work: Path, stage: str) -> int:
-    pattern = {"fetch": "papers/*.json", "parse": "parsed/*.json", "extract": "extracted/*.jsonl",
-               "normalize": "records/*.jsonl"}[stage]
-    return len(list(work.glob(pattern)))
+    return len(list(work.glob(OUTPUTS[stage])))
 
 
 def kill_during(cfg: Path, work: Path, stage: str, after: int, delay: float) -> str | None:
@@ -87,19 +129,28 @@ def reference(tmp_path_factory):
     r = matlit_run(cfg, tmp / "work")
     assert r.returncode == 0, r.stdout + r.stderr
     expected = final_outputs(tmp / "work")
-    assert len(expected) == 2 * len(list(BUNDLED.glob("*.pdf")))
-    return cfg, expected, stage_seconds(tmp / "work")
+    n = len(KILL_PAPERS)
+    assert sum(k.startswith("parsed/") for k in expected) == n and sum(k.startswith("scored/") for k in expected) == n
+    assert "shards/manifest.json" in expected and any(k.startswith("shards/records/") for k in expected)
+    shards = sum(k.startswith("shards/") and k.endswith(".parquet") for k in expected)
+    return cfg, expected, stage_seconds(tmp / "work"), shards
 
 
 @pytest.mark.slow
 def test_kill_9_at_seeded_moments_then_rerun_matches_uninterrupted(reference, tmp_path):
-    cfg, expected, seconds = reference
+    cfg, expected, seconds, shards = reference
     rng = random.Random(KILL_SEED)
-    n = len(list(BUNDLED.glob("*.pdf")))
-    # per stage, two moments: after a seeded number of its outputs, plus a seeded fraction of one paper's time
-    moments = [
-        (stage, rng.randrange(n), rng.uniform(0, 0.5) * seconds[stage] / n) for stage in STAGES for _ in range(2)
-    ]
+    n = len(KILL_PAPERS)
+    outputs = {st: n for st in STAGES} | {"review": 1, "shard": shards}
+    # every stage at least twice, the rest seeded; each kill lands after a seeded number of the stage's outputs,
+    # plus a seeded fraction of one item's time
+    stages = list(STAGES) * 2 + rng.choices(STAGES, k=KILLS - 2 * len(STAGES))
+    moments = []
+    for stage in stages:
+        if stage in ("review", "shard"):  # corpus-level stages, quick: land before their last output
+            moments.append((stage, rng.randrange(max(1, outputs[stage] - 1)), 0.0))
+        else:
+            moments.append((stage, rng.randrange(outputs[stage]), rng.uniform(0, 0.5) * seconds[stage] / n))
     hit = []
     for i, (stage, after, delay) in enumerate(moments):
         work = tmp_path / f"kill{i}"
@@ -109,7 +160,8 @@ def test_kill_9_at_seeded_moments_then_rerun_matches_uninterrupted(reference, tm
             assert data == expected[name], f"kill {i}: {name} half-written"
         r = matlit_run(cfg, work)
         assert r.returncode == 0, r.stdout + r.stderr
-        assert final_outputs(work) == expected, f"kill {i} ({stage} +{delay:.3f} s): outputs differ after re-run"
+        got = final_outputs(work)
+        assert got == expected, f"kill {i} ({stage} +{delay:.3f} s): outputs differ after re-run:\n{differences(got, expected)}"
         for path in (work / "records").glob("*.jsonl"):
             ids = [json.loads(line)["record_id"] for line in path.read_text().splitlines()]
             assert len(ids) == len(set(ids)), f"kill {i}: duplicate records in {path.name}"
