@@ -913,7 +913,7 @@ _CONSTITUENT_AFTER = re.compile(
 _STRUCTURAL_AFTER = re.compile(
     r"[\s-]+(?:planes?|chains?|octahedr\w*|tetrahedr\w*|polyhedr\w*|ladders?|dimers?|trimers?|sites?|bonds?|groups?|"
     r"sublattices?|units?|moiet(?:y|ies)|ions?|anions?|cations?|species|radicals?|complex(?:es)?|clusters?|"
-    r"vacanc(?:y|ies)|bilayers?|blocks?|sheets?\s+of|reservoirs?|stacks?|spacers?|(?:di|tri|tetra|oligo|poly)?mers?)"
+    r"vacanc(?:y|ies)|blocks?|sheets?\s+of|reservoirs?|stacks?|spacers?|(?:di|tri|tetra|oligo|poly)?mers?)"
     r"(?![A-Za-z])",
     re.I,
 )

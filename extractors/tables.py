@@ -69,6 +69,7 @@ CONDITION_CUE = re.compile(
     re.I,
 )
 CONDITION_COLUMNS = {"temperature", "pressure", "magnetic_field"}
+PARAMETER_CONDITIONS = {"temperature", "pressure", "time", "frequency"}
 CONDITION_SYMBOLS = {"t", "temp", "temperature", "p", "pressure", "b", "h", "field", "μ0h"}
 PLACEHOLDER_UNIT = "m"
 BARE_UNITS = {"%", "K", "eV", "meV", "nm", "μm", "GPa", "MPa", "T", "mT", "V", "mA", "A", "Ω", "S", "Hz"}
@@ -164,6 +165,7 @@ class TableExtractor:
         for c, col in enumerate(columns):
             col.text_column = _text_column(view, c) or _index_column(view, c, col)
             col.material = _one_material(col.text, materials)
+        _parameter_columns(columns, mat_col)
         last_material: tuple[Material, str] | None = None
         for r in range(view.header_rows, view.n_rows):
             row_mat = _row_material(view, r, mat_col, materials)
@@ -425,6 +427,24 @@ def _header_property(col: Column, ctx: Context) -> None:
     if cond in CONDITION_COLUMNS and (cond in named or label.lower() in CONDITION_SYMBOLS):
         col.condition_id = cond
     col.property_raw = label
+
+
+def _parameter_columns(columns: list[Column], mat_col: int | None) -> None:
+    """In a table whose other columns name vocabulary properties, a column that names none but carries the unit of
+    a typical process or measurement parameter (`Annealing time (h)`, `Centrifuge speed (rpm)`, `f (Hz)`,
+    `Sintering temperature (°C)`) holds the row's parameter: its values become conditions of the row's records, not
+    records of an unknown property. Fields and current densities are left alone: in superconductor tables they are
+    as often results (trapped field, Jd) as parameters."""
+    from schemas.vocab import condition_for_unit
+
+    if not any(col.property_id for c, col in enumerate(columns) if c != mat_col):
+        return
+    for c, col in enumerate(columns):
+        if c == mat_col or col.property_id or col.condition_id or col.text_column or not col.unit:
+            continue
+        cond = condition_for_unit(col.unit)
+        if cond in PARAMETER_CONDITIONS:
+            col.condition_id = cond
 
 
 # ---------------------------------------------------------------------------------------------------- materials

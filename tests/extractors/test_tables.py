@@ -167,9 +167,13 @@ def test_ssc_table1_graphene_samples():
     assert area.property.id == "specific_surface_area"
     assert area.quantity.values == [414.0] and area.quantity.uncertainty == 41.0
     size = recs[f"{t.id}:r1c2"]
-    assert size.property.raw == "Average lateral size" and size.quantity.values == [380.0]
-    speed = recs[f"{t.id}:r3c1"]
+    assert size.property.raw == "Average lateral size" and size.property.id == "particle_size"
+    assert size.quantity.values == [380.0]
+    # the centrifuge speed is the row's process parameter: a condition of the row's records, not a record
+    assert f"{t.id}:r3c1" not in recs
+    (speed,) = [c for c in recs[f"{t.id}:r3c2"].conditions if c.property_id == "frequency"]
     assert speed.quantity.values == [10000.0] and speed.quantity.unit_raw == "rpm"
+    assert "condition:r3c1" in recs[f"{t.id}:r3c2"].flags
     assert t.page == 3 and _inside(_cell(t, 2, 3).bbox, t.bbox)
 
 
