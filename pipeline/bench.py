@@ -310,7 +310,8 @@ def main(argv: list[str]) -> None:
 
     rows = consolidate(report)
     machine = machine_info()
-    console.print(table(rows, title=f"make bench: every figure beside its baseline, same run — {machine.get('cpu_count')} "
+    wide = console if console.is_terminal else Console(width=160)  # piped: don't squeeze the table to 80 columns
+    wide.print(table(rows, title=f"make bench: every figure beside its baseline, same run — {machine.get('cpu_count')} "
                         f"cores ({machine.get('cpu_model', '?')}), {machine.get('ram_gb', '?')} GB RAM"))
     path = write_results(out / "results.json", report, rows, machine)
     console.print(f"results: {path.relative_to(REPO)}")
