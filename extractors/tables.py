@@ -57,7 +57,10 @@ PAREN_UNIT = re.compile(r"^(?P<label>.*?)\s*[(\[](?P<unit>[^()\[\]]+)[)\]]\s*$")
 MID_PAREN_UNIT = re.compile(r"^(?P<label>.*?)\s*[(\[](?P<unit>[^()\[\]]+)[)\]],?\s+(?P<rest>.+)$")
 SLASH_UNIT = re.compile(r"^(?P<label>.*[A-Za-zα-ωΑ-Ω\d*)])\s*/\s*(?P<unit>[^/]+)$")
 COMMA_UNIT = re.compile(r"^(?P<label>.+?),\s*(?P<unit>[^,]+)$")
-SCALE = re.compile(r"^(?:[×x]\s*)?10\s*(?:\^\s*)?(?P<exp>[−-]?\d{1,2})(?:\s+|(?=[A-Za-zμΩ%°]))(?P<rest>.*)$")
+SCALE = re.compile(
+    r"^(?:[×x]\s*)?10\s*(?:\^\s*)?(?P<exp>[−-]?\d{1,2}|[⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})(?:\s+|(?=[A-Za-zμΩ%°]))(?P<rest>.*)$"
+)
+FROM_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 CAPTION_UNIT = re.compile(
     r"\b(?:(?:values?|data|numbers?|all)\s+(?:are\s+)?(?:given\s+|expressed\s+|reported\s+|listed\s+)?in|"
     r"in\s+units\s+of|units?\s*:)\s+(?P<unit>[^\s.,;)]+(?:\s[^\s.,;)]+)?)",
@@ -379,11 +382,11 @@ def _has_property(text: str) -> bool:
 
 
 def _scale(unit_raw: str) -> tuple[float, str]:
-    """ "10^10 A m−2" / "1010 Am−2" (a flattened superscript) -> (1e10, "A m−2")."""
+    """ "10^10 A m−2" / "10¹⁰ A m−2" / "1010 Am−2" (a flattened superscript) -> (1e10, "A m−2")."""
     m = SCALE.match(unit_raw.strip())
     if not m or not m.group("rest").strip():
         return 1.0, unit_raw
-    return 10.0 ** int(m.group("exp").replace("−", "-")), m.group("rest").strip()
+    return 10.0 ** int(m.group("exp").translate(FROM_SUPERSCRIPT).replace("−", "-")), m.group("rest").strip()
 
 
 def _caption_unit(caption: str) -> str | None:

@@ -625,10 +625,21 @@ def _pick(v: Vocabulary, kind: str, ids: Sequence[str], unit_raw: str | None, lo
             if not terms:
                 return None
     if low_context and len(terms) > 1:
-        scores = [sum(c in low_context for c in t.cues) for t in terms]
+        scores = [sum(_cue_in(c, low_context) for c in t.cues) for t in terms]
         if max(scores) > 0:
             terms = [t for t, s in zip(terms, scores, strict=True) if s == max(scores)]
     return terms[0].id
+
+
+@lru_cache(maxsize=4096)
+def _cue_pattern(cue: str) -> re.Pattern:
+    return re.compile(r"(?<![a-z0-9])" + re.escape(cue))
+
+
+def _cue_in(cue: str, low_context: str) -> bool:
+    """A cue at the start of a word of the context (cues are stems: "superconduct", "ferromagnet"): "ion" is a cue
+    in "oxide ion conductor" and "ionic", not in "classification"."""
+    return cue in low_context and _cue_pattern(cue).search(low_context) is not None
 
 
 def _unit_fits(unit_raw: str, term: _Quantitative) -> bool | None:

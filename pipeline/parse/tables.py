@@ -8,7 +8,8 @@ two-column reference page (dropped by the prose rule below); strategy="text" hit
 gating (use_layout=False) "lines" finds none of the booktabs tables and "text" reports a table on every page.
 
 PyMuPDF gives the grid (table box, column and row boundaries, merged cells); the text of each cell is rebuilt
-here from the page's characters, so that sub/superscripts stay on their line ("MgB2", "cm−2") and body rows
+here from the page's characters, so that sub/superscripts stay on their line ("MgB2", "cm−2"; a raised exponent
+after "10" becomes Unicode superscripts, "10⁷", so it cannot be read as 107) and body rows
 that PyMuPDF merged (booktabs tables have no rule between rows) are split again along their text lines.
 
 Header rows, first rule that matches wins: a full-width horizontal rule inside the table (booktabs midrule);
@@ -59,7 +60,8 @@ _PLACEHOLDER = {"—", "–", "-", "−", "...", "…", "n/a", "na", "nd", "n.d.
 
 def clean_cell_text(s: str) -> str:
     """Normalise a cell's text: one line, single spaces, odd spaces unified, ligatures expanded; U+2212 and
-    sub/superscripts kept as the PDF gives them ("cm−2", "3.5 × 109" for 3.5 × 10^9).
+    sub/superscripts kept as the PDF gives them ("cm−2"). (A raised exponent right after "10" was already written
+    as Unicode superscripts by the line builder: "10⁷", "3.5 × 10⁻²"; one the PDF does not raise stays "× 109".)
 
     Lines are joined with a space, except inside a number ("3." + "2", "10," + "000") and after a hyphen
     ending a line ("rough-" + "ness" -> "rough-ness": the hyphen is kept, it may be part of a compound).
@@ -121,6 +123,11 @@ class _Piece:
     script: bool = False  # superscript flag set by MuPDF
 
 
+_POWER_BASE = re.compile(r"(?:^|[\s×x·(])10⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]{0,2}$")  # "10", or "10⁻" / "10¹" going on
+_EXPONENT = re.compile(r"[−-]?\d{1,3}|[−-]")
+_SUPERSCRIPT = str.maketrans("0123456789−-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻")
+
+
 @dataclass(eq=False)
 class _Line:
     """A text line of a cell: main pieces plus the sub/superscripts attached to them."""
@@ -137,11 +144,24 @@ class _Line:
         size = max(p.size for p in ps)
         for p in ps:
             gap = p.x0 - prev.x1 if prev else 0.0
+            if self._raised(p, size) and _POWER_BASE.search(out) and _EXPONENT.fullmatch(p.text.strip()) and not (
+                out.endswith(tuple("⁰¹²³⁴⁵⁶⁷⁸⁹")) and p.text.strip()[:1] in "−-"
+            ):
+                # "10" + raised "7": a power of ten, which flattened would read as 107
+                out += p.text.strip().translate(_SUPERSCRIPT)
+                prev = p
+                continue
             if prev and gap > 0.2 * size and not out.endswith(" ") and not p.text.startswith(" "):
                 out += " "
             out += p.text
             prev = p
         return out
+
+    def _raised(self, p: _Piece, size: float) -> bool:
+        if p.script:
+            return True
+        height = self.y1 - self.y0
+        return p.size < 0.9 * size and height > 0 and (p.y0 + p.y1) / 2 < self.mid - 0.15 * height
 
     @property
     def bold(self) -> bool:
