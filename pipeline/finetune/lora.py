@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ConfigError
+from pipeline.finetune.batches import shuffled_batches
 from pipeline.workdir import atomic_write_json
 
 EVIDENCE_WIDTH = 70  # chars each side of the value in the evidence quote (the schema caps evidence at 160)
@@ -331,18 +332,13 @@ def train_lora(
         opt = torch.optim.AdamW(params, lr=lr)
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         losses: list[float] = []
-        order: list[int] = []
+        batches = shuffled_batches(len(windows), batch_size, rng)
         peft_model.train()
         t0 = time.perf_counter()
         with _progress(progress) as bar:
             task = bar.add_task(f"finetune ({len(windows)} examples)", total=steps)
             for _ in range(steps):
-                if len(order) < batch_size:
-                    more = list(range(len(windows)))
-                    rng.shuffle(more)
-                    order += more
-                batch = [windows[i] for i in order[:batch_size]]
-                order = order[batch_size:]
+                batch = [windows[i] for i in next(batches)]
                 loss = peft_model(**_collate(batch, pad)).loss
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ConfigError
+from pipeline.finetune.batches import shuffled_batches
 from pipeline.workdir import atomic_write_json
 
 
@@ -319,18 +320,13 @@ def _train(examples, base_model, out_dir, steps, batch_size, lr, max_length, see
     losses: list[float] = []
     t0 = time.perf_counter()
     model.train()
-    order: list[int] = []
+    batches = shuffled_batches(len(windows), batch_size, rng)
     from pipeline.evaluate.run import _progress
 
     with _progress(progress) as bar:
         task = bar.add_task(f"train-ner ({len(windows)} windows)", total=steps)
         for _step in range(steps):
-            if len(order) < batch_size:
-                more = list(range(len(windows)))
-                rng.shuffle(more)
-                order += more
-            batch = [windows[i] for i in order[:batch_size]]
-            order = order[batch_size:]
+            batch = [windows[i] for i in next(batches)]
             out = model(**_collate(batch, tok.pad_token_id or 0))
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
