@@ -230,6 +230,15 @@ def tables_for(gt: GoldTable, tables: list[Table]) -> list[Table]:
     return on_page or same
 
 
+def _unscored(gts: list[GoldTable], paper: str, reason: str, into: list[str], per_table: dict, on_table) -> None:
+    """Tables of a paper that could not be scored: listed in `into` with the reason, counted for progress."""
+    for gt in gts:
+        into.append(gt.key)
+        per_table[gt.key] = {"table": gt.key, "label": gt.label, "paper": paper, "gold": len(gt.cells), "skipped": reason}
+        if on_table:
+            on_table()
+
+
 def score_table_corpus(
     corpus: TableCorpus,
     extract_fn: TableExtractFn | None = None,
@@ -250,33 +259,14 @@ def score_table_corpus(
     for paper, gts in by_paper.items():
         pdf = find_pdf(paper, shared_data)
         if pdf is None:
-            for gt in gts:
-                skipped.append(gt.key)
-                per_table[gt.key] = {
-                    "table": gt.key,
-                    "label": gt.label,
-                    "paper": paper,
-                    "gold": len(gt.cells),
-                    "skipped": f"PDF absent: {paper} (not in data/papers nor shared/data/open_pdfs)",
-                }
-                if on_table:
-                    on_table()
+            reason = f"PDF absent: {paper} (not in data/papers nor shared/data/open_pdfs)"
+            _unscored(gts, paper, reason, skipped, per_table, on_table)
             continue
         paper_id = hashlib.sha256(pdf.read_bytes()).hexdigest()[:16]
         try:
             tables, records = extract_fn(pdf, paper_id)
         except Exception as e:  # noqa: BLE001 - one broken PDF must not hide the others
-            for gt in gts:
-                failed.append(gt.key)
-                per_table[gt.key] = {
-                    "table": gt.key,
-                    "label": gt.label,
-                    "paper": paper,
-                    "gold": len(gt.cells),
-                    "skipped": f"extraction failed: {type(e).__name__}: {e}",
-                }
-                if on_table:
-                    on_table()
+            _unscored(gts, paper, f"extraction failed: {type(e).__name__}: {e}", failed, per_table, on_table)
             continue
         table_recs = [r for r in records if r.evidence.source_kind == "table"]
         used_ids: set[str] = set()
