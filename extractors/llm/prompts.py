@@ -8,7 +8,8 @@
 
 Templates are Jinja2 with StrictUndefined: rendering without a variable the template uses is an error naming the
 prompt and the variable. Few-shot example outputs must validate against the response schema (checked on load).
-The prompts directory is the repo's prompts/ (next to this package), `$MATLIT_PROMPTS_DIR`, or an explicit path.
+The prompts directory is an explicit path, `$MATLIT_PROMPTS_DIR`, the repo's prompts/ (next to this package), or, in
+a wheel install, the copy shipped as data files under <prefix>/share/matlit/prompts.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sysconfig
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +29,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from schemas.llm_response import response_json_schema, response_model, schema_names
 
 REPO_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+# A wheel install (no repo beside the package) ships prompts/ as data files under <prefix>/share/matlit/prompts.
+INSTALLED_PROMPTS_DIR = Path(sysconfig.get_paths()["data"]) / "share" / "matlit" / "prompts"
 
 
 class PromptError(ValueError):
@@ -37,7 +41,11 @@ def prompts_dir(override: str | Path | None = None) -> Path:
     if override is not None:
         return Path(override)
     env = os.environ.get("MATLIT_PROMPTS_DIR")
-    return Path(env) if env else REPO_PROMPTS_DIR
+    if env:
+        return Path(env)
+    if REPO_PROMPTS_DIR.is_dir() or not INSTALLED_PROMPTS_DIR.is_dir():
+        return REPO_PROMPTS_DIR
+    return INSTALLED_PROMPTS_DIR
 
 
 class Example(BaseModel):

@@ -33,3 +33,37 @@ def test_engine_kwargs_from_config():
 def test_missing_vllm_is_a_clear_error():
     with pytest.raises(BackendError, match=r"vllm is not installed.*matlit\[gpu\]"):
         VLLMBackend("m")
+
+
+def test_kwargs_match_the_installed_vllm_api():
+    """Where vLLM is importable (the `gpu` extra; on CPU: its wheel unpacked on PYTHONPATH, import only), every
+    engine and sampling argument we build is one the real API accepts, with no GPU needed."""
+    pytest.importorskip("vllm")
+    import dataclasses
+    import inspect
+
+    from vllm import LLM, SamplingParams
+    from vllm.config.structured_outputs import StructuredOutputsConfig
+    from vllm.engine.arg_utils import EngineArgs
+    from vllm.sampling_params import StructuredOutputsParams
+
+    from extractors.figures.vlm import vllm_engine_kwargs, vllm_sampling_kwargs
+    from extractors.llm.backends.vllm import _sampling_params
+
+    p = load_prompt("extract_paragraph")
+    sp = _sampling_params(ChatRequest(messages=p.render(text="x").messages, schema=p.response_schema, max_tokens=64))
+    assert isinstance(sp, SamplingParams) and isinstance(sp.structured_outputs, StructuredOutputsParams)
+    assert sp.structured_outputs.json == p.response_schema and sp.structured_outputs.disable_any_whitespace
+    assert sp.max_tokens == 64 and sp.temperature == 0.0
+    vkw = vllm_sampling_kwargs({"type": "object"})
+    assert SamplingParams(**{**vkw, "structured_outputs": StructuredOutputsParams(**vkw["structured_outputs"])})
+
+    fields = {f.name for f in dataclasses.fields(EngineArgs)}
+    init = set(inspect.signature(LLM.__init__).parameters)
+    kw = vllm_engine_kwargs("m", tensor_parallel_size=2, max_model_len=4096, load_format="dummy",
+                            structured_outputs_backend="guidance")
+    assert set(kw) <= fields | init, set(kw) - fields - init
+    soc = StructuredOutputsConfig(**kw["structured_outputs_config"])  # the dict form LLM() converts
+    assert soc.backend == "guidance"
+    chat = inspect.signature(LLM.chat).parameters
+    assert {"messages", "sampling_params", "use_tqdm"} <= set(chat)
