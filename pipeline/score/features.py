@@ -10,6 +10,15 @@ Text cues are read in the evidence sentence, mostly in a window around the quant
     negated   "not", "no", "never", "without", "fails to", "instead of"
     cited     "[12]", "(Smith et al., 2010)", "previously reported", "reported by", "literature", "ref."
     computed  a computational method (DFT, PBE, GW, MD ...) named in the sentence or the record's method
+    bibliography  the snippet reads as a reference-list entry ("Phys. Rev. B 80 (2009) 12–15", "doi", "CrossRef")
+
+and in the quantity and material themselves:
+
+    value_word        the value is a number word ("two", "three"): counts of things, not property values
+    integer_no_unit   whole numbers without a unit (citation numbers, years, labels, counts)
+    amount_unit       a recipe amount or flow (mmol, mg, mL, mL/min, sccm, equiv): synthesis, not a property
+    auxiliary_material  the material is a gas, solvent or transparent-electrode substrate (argon, water,
+                        chloroform, ITO, glass): what a value is rarely a property of
 """
 
 from __future__ import annotations
@@ -56,6 +65,11 @@ FEATURES = (
     "ocr",
     "table_broken",
     "ungrounded",
+    "value_word",
+    "integer_no_unit",
+    "amount_unit",
+    "bibliography",
+    "auxiliary_material",
 )
 
 # Window (chars) around the quantity in which text cues count.
@@ -81,6 +95,18 @@ CITATION = re.compile(
     re.I,
 )
 EXPERIMENTAL = re.compile(r"\b(?:measured|observed|experimental(?:ly)?|we (?:found|obtained|observe\w*|measure\w*))\b", re.I)
+BIBLIOGRAPHY = re.compile(
+    r"\(\s*(?:19|20)\d{2}[a-z]?\s*\)\s*[,;:]?\s*\d|\b(?:19|20)\d{2}\s*[,;]\s*\d+\s*[,:(]|\bdoi\b|\bCrossRef\b|"
+    r"\bGoogle Scholar\b|\b(?:J|Phys|Chem|Mater|Lett|Rev|Soc|Sci|Appl|Nat|Adv|Proc|Commun|Trans)\.\s+(?=[A-Z0-9])",
+)
+AMOUNT_UNIT = re.compile(
+    r"^(?:[mµμn]?mol|[mµμ]?g|[mµμ]?L|ml|[mµμ]?L\s*/\s*min|[mµμ]?L\s*min\S*|sccm|slm|equiv\.?|eq\.?|drops?)$", re.I
+)
+AUXILIARY_MATERIAL = re.compile(
+    r"^(?:argon|Ar|nitrogen|N2|oxygen|O2|hydrogen|H2|air|helium|He|water|H2O|D2O|ethanol|methanol|chloroform|"
+    r"toluene|chlorobenzene|o-?dichlorobenzene|dichloromethane|THF|DMF|DMSO|acetone|isopropanol|ITO|FTO|glass|quartz)$",
+    re.I,
+)
 NUMBER = re.compile(r"(?<![\w.])[-+−]?\d+(?:\.\d+)?")
 
 BACKGROUND_SECTIONS = re.compile(r"intro|background|related work|literature|review|motivation|overview", re.I)
@@ -101,6 +127,7 @@ WORDS = {
     "kind_list": "a list of values",
     "repeated_in_paper": "stated several times in the paper",
     "consensus_log_dev": "far from other papers' values",
+    "integer_no_unit": "a whole number without a unit",
 }
 
 
@@ -235,12 +262,15 @@ def record_features(rec: Record, ctx: Context | None = None) -> tuple[dict[str, 
             why.append("semi-local DFT (PBE/LDA) band gap: usually underestimated")
     if EXPERIMENTAL.search(win):
         f["experimental_cue"] = 1.0
-    n_numbers = len(NUMBER.findall(snip))
+    # sentence geometry (crowding, distances) says nothing about a table cell: its row and column pair it
+    in_table = rec.evidence.source_kind == "table" or rec.extractor == "tables"
+    n_numbers = 0 if in_table else len(NUMBER.findall(snip))
     f["many_numbers"] = min(1.0, max(0, n_numbers - 1) / 8)
     if n_numbers > 5:
         why.append("crowded sentence (many numbers): value and material may be mispaired")
-    f["material_far"] = _distance(rec, rec.material.span if rec.material else None)
-    f["property_far"] = _distance(rec, rec.property.span)
+    if not in_table:
+        f["material_far"] = _distance(rec, rec.material.span if rec.material else None)
+        f["property_far"] = _distance(rec, rec.property.span)
     if rec.material is not None and f["material_far"] > 0.85 and rec.material.span is not None:
         why.append("material named far from the value")
 
@@ -261,7 +291,7 @@ def record_features(rec: Record, ctx: Context | None = None) -> tuple[dict[str, 
             f["disagrees_with_consensus"] = 1.0
             why.append(f"differs from the median of {cons.n_other_papers} other paper(s) ({cons.median:g})")
 
-    f["from_table"] = float(rec.evidence.source_kind == "table" or rec.extractor == "tables")
+    f["from_table"] = float(in_table)
     f["from_llm"] = float(rec.extractor.startswith("llm") or rec.prompt_id is not None)
     section = _section(ctx, rec)
     if section and BACKGROUND_SECTIONS.search(section):
@@ -278,6 +308,22 @@ def record_features(rec: Record, ctx: Context | None = None) -> tuple[dict[str, 
         if t is not None and BROKEN_TABLE_FLAGS & set(t.flags):
             f["table_broken"] = 1.0
             why.append("table parsed with problems")
+    raw = (rec.quantity.raw or "").strip()
+    if raw[:1].isalpha():
+        f["value_word"] = 1.0
+        why.append("value written as a word (a count, not a property value)")
+    values = rec.quantity.values or []
+    if values and not rec.quantity.unit_raw and all(float(v).is_integer() for v in values):
+        f["integer_no_unit"] = 1.0
+    if rec.quantity.unit_raw and AMOUNT_UNIT.match(rec.quantity.unit_raw.strip()):
+        f["amount_unit"] = 1.0
+        why.append("an amount or flow (synthesis recipe), not a property")
+    if BIBLIOGRAPHY.search(snip):
+        f["bibliography"] = 1.0
+        why.append("reads as a reference-list entry")
+    if rec.material is not None and AUXILIARY_MATERIAL.match((rec.material.raw or "").strip()):
+        f["auxiliary_material"] = 1.0
+        why.append("material is a gas, solvent or substrate")
     if "ungrounded" in flags:
         f["ungrounded"] = 1.0
         why.append("not found verbatim in the paper (ungrounded)")

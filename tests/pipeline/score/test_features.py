@@ -72,3 +72,41 @@ def test_section_ocr_and_corroboration_from_context():
     assert x["section_background"] == 1.0 and x["ocr"] == 1.0 and x["corroborated"] == 1.0
     assert any("Introduction" in w for w in why)
     assert "read by OCR" in why and "also found by tables" in why
+
+
+@pytest.mark.parametrize(
+    "text, raw, feature",
+    [
+        ("Two samples of ZnO were annealed at 400 °C.", "Two", "value_word"),
+        ("A mixture of QP (495 mg, 0.45 mmol) and zinc acetate in chloroform was heated.", "0.45 mmol", "amount_unit"),
+        ("[14] O. Lundberg, The band gap of CIGS films, Thin Solid Films 480 (2005) 520–525.", "520–525", "bibliography"),
+        ("The PCE of the P3HT devices exceeded 10%. 28 Recently, others reported more.", "28", "integer_no_unit"),
+        ("The band gap of the film measured in argon was 3.1 eV.", "3.1 eV", "auxiliary_material"),
+    ],
+)
+def test_cues_of_values_that_are_not_property_values(text, raw, feature):
+    from tests.pipeline.score.conftest import records_from
+
+    rec = next(r for r in records_from("doc", text) if r.quantity.raw == raw)
+    assert record_features(rec)[0][feature] == 1.0
+
+
+def test_a_plain_measurement_has_none_of_those_cues():
+    x, _ = record_features(one_record("doc", "We measured a band gap of 3.37 eV for ZnO."))
+    assert x["value_word"] == x["integer_no_unit"] == x["amount_unit"] == x["bibliography"] == 0.0
+    assert x["auxiliary_material"] == 0.0
+
+
+def test_table_cells_carry_no_sentence_geometry():
+    """A table record's snippet is the caption: distances and crowding there say nothing about the cell."""
+    from tests.pipeline.score.conftest import records_from
+
+    text = "Table 1. Thickness of the SiO2 and Ta2O5 films at 8 points, 2 runs, 3 days: 138 nm, 1.2 nm and 141 nm."
+    rec = next(r for r in records_from("doc", text) if "138" in r.quantity.raw)
+    text_x, _ = record_features(rec)
+    cell = rec.model_copy(update={"evidence": rec.evidence.model_copy(update={"source_kind": "table", "source_id": "t1:r1c2"})})
+    x, why = record_features(cell)
+    assert x["from_table"] == 1.0
+    assert x["material_far"] == x["property_far"] == x["many_numbers"] == 0.0
+    assert not any("crowded" in w for w in why)
+    assert text_x["many_numbers"] > 0

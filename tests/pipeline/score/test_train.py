@@ -65,3 +65,42 @@ def test_fit_on_a_small_real_corpus_slice():
     assert model["priors"]["ungrounded"] < 0 and "ungrounded" in model["priors"]  # constant in the dev corpora
     assert sm.calibrate(0.0) <= sm.calibrate(0.5) <= sm.calibrate(1.0)
     assert 0 <= model["metrics"]["heldout"]["ece"] <= 1
+
+
+def test_flagging_reports_the_ceiling_and_the_hit_rate():
+    from pipeline.score.train import flagging
+
+    # 10 records, 8 wrong: the lowest 2 can catch at most 2 of the 8 wrong ones
+    labels = [False] * 8 + [True] * 2
+    perfect = flagging([0.1] * 8 + [0.9] * 2, labels)
+    assert perfect["share_wrong"] == 0.8
+    assert perfect["share_wrong_in_lowest_20pct_ceiling"] == pytest.approx(0.25)
+    assert perfect["share_wrong_in_lowest_20pct_of_ceiling"] == pytest.approx(1.0)
+    assert perfect["share_of_lowest_20pct_wrong"] == 1.0
+    worst = flagging([0.9] * 8 + [0.1] * 2, labels)
+    assert worst["share_wrong_in_lowest_20pct_of_ceiling"] == 0.0 and worst["share_of_lowest_20pct_wrong"] == 0.0
+
+
+def test_committed_model_states_its_label_definition():
+    from pipeline.score.labels import DEFINITION
+
+    meta = ScoreModel.load().meta
+    assert meta["metrics"]["labels"] == DEFINITION
+    assert "table_gold" in DEFINITION and "correct" in DEFINITION
+
+
+@pytest.mark.slow
+def test_table_gold_labels_are_exhaustive_per_gold_table():
+    """A bundled table_gold PDF: the records of its gold tables are labelled (matched cell = correct), others not."""
+    from pipeline.score.train import extract_table_gold
+
+    sources = [s for s in extract_table_gold(None, progress=False) if s.doc_id.endswith("aaae94.pdf")]
+    if not sources:
+        pytest.skip("table_gold PDF 10.1088_1361-6668_aaae94.pdf not found (data/papers)")
+    (src,) = sources
+    assert src.labels and set(src.labels.values()) <= {True, False}
+    assert sum(src.labels.values()) >= 0.5 * len(src.labels)
+    ids = {r.record_id for r in src.records if r.evidence.source_kind == "table"}
+    assert set(src.labels) <= ids
+    ex = examples_from([], [src])
+    assert ex and all(e.corpus == "table_gold" and e.x["from_table"] == 1.0 for e in ex)
