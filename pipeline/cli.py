@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from pipeline.config import Config, load_config
-from pipeline.errors import ConfigError, MatlitError
+from pipeline.cli_common import ConfigOpt, WorkOpt, load_cfg
+from pipeline.config import Config
+from pipeline.errors import MatlitError
 
 app = typer.Typer(
     add_completion=False,
@@ -20,8 +21,6 @@ app = typer.Typer(
 )
 console = Console(stderr=False)
 
-ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config file (overrides defaults; env MATLIT_* and flags override it)")
-WorkOpt = typer.Option(None, "--work-dir", "-w", help="work dir (config: work_dir)")
 TasksOpt = typer.Option(None, "--tasks", help="number of tasks the paper list is split into (config: runner.tasks)")
 WorkersOpt = typer.Option(None, "--workers", help="tasks run at once (config: runner.workers)")
 ExecOpt = typer.Option(None, "--executor", help="local | slurm | ray (config: runner.executor)")
@@ -30,11 +29,7 @@ NoProgressOpt = typer.Option(False, "--no-progress", help="no progress bar (conf
 
 
 def _cfg(config: Optional[Path], **overrides) -> Config:
-    try:
-        return load_config(config, overrides)
-    except ConfigError as e:
-        console.print(f"[red]config error:[/red] {e}")
-        raise typer.Exit(2) from None
+    return load_cfg(config, console, **overrides)
 
 
 def _runner_overrides(work_dir, tasks, workers, executor, no_progress) -> dict:

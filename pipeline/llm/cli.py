@@ -8,19 +8,19 @@ from typing import Optional
 
 import typer
 
+from pipeline.cli_common import ConfigOpt, WorkOpt, load_cfg
+
 llm_app = typer.Typer(no_args_is_help=True, help="LLM extractor tools: serve, bench (GPU throughput plan), stats.")
 
-ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config file (llm.* settings)")
-WorkOpt = typer.Option(None, "--work-dir", "-w", help="work dir (config: work_dir)")
 BackendOpt = typer.Option(None, "--backend", help="transformers | vllm | openai (config: llm.backend)")
 ModelOpt = typer.Option(None, "--model-path", help="model directory (config: llm.model_path)")
 GgufOpt = typer.Option(None, "--gguf-file", help="GGUF file inside --model-path (config: llm.gguf_file)")
 
 
 def _llm_cfg(config, **overrides):
-    from pipeline.cli import _cfg
+    from pipeline.cli import console
 
-    return _cfg(config, **overrides)
+    return load_cfg(config, console, **overrides)
 
 
 @llm_app.command("serve")

@@ -10,29 +10,23 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from pipeline.config import Config, load_config
-from pipeline.errors import ConfigError, MatlitError
+from pipeline.cli_common import ConfigOpt, WorkOpt, fail, load_cfg
+from pipeline.config import Config
+from pipeline.errors import MatlitError
 
 review_app = typer.Typer(add_completion=False, no_args_is_help=True,
                          help="The curators' review app: import the queue, add users, serve, export decisions.")
 console = Console(soft_wrap=True)  # paths and ids stay on one line
 
-ConfigOpt = typer.Option(None, "--config", "-c", help="YAML config file")
-WorkOpt = typer.Option(None, "--work-dir", "-w", help="work dir (config: work_dir)")
 DbOpt = typer.Option(None, "--db", help="SQLAlchemy URL (config: review.db_url; default work/review/review.sqlite)")
 
 
 def _cfg(config: Optional[Path], **overrides) -> Config:
-    try:
-        return load_config(config, overrides)
-    except ConfigError as e:
-        console.print(f"[red]config error:[/red] {e}")
-        raise typer.Exit(2) from None
+    return load_cfg(config, console, **overrides)
 
 
 def _fail(e: Exception) -> None:
-    console.print(f"[red]error:[/red] {e}")
-    raise typer.Exit(2) from None
+    fail(e, console)
 
 
 @review_app.command("import")
