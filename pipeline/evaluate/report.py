@@ -186,8 +186,9 @@ def _calibration_section(scores: dict) -> list[str]:
         "",
         "## Score calibration",
         "",
-        f"Record scores from {cal['model']} on the link corpora; a record is correct when it matched a gold link "
-        "(overlap level). Goals: ECE ≤ 0.05; the lowest-scored 20 % of records hold ≥ 70 % of the wrong records "
+        f"Record scores from {cal['model']} on the link corpora. Labels: "
+        + (cal.get("labels") or "a record is correct when it matched a gold link (overlap level).")
+        + " Goals: ECE ≤ 0.05; the lowest-scored 20 % of records hold ≥ 70 % of the wrong records "
         "(at most 0.2 / share wrong is possible). Diagram: reliability.png.",
         "",
         "| records | n | share correct | ECE (15 bins) | Brier | AUC | wrong in lowest 20 % | possible at most |",
