@@ -33,6 +33,7 @@ plain value cell and tells apart the rare cells holding two values. Flags: `from
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -47,6 +48,20 @@ MISSING = {"", "-", "–", "—", "−", "n.a.", "n.a", "na", "n/a", "nd", "n.d.
 MATERIAL_HEADER = re.compile(
     r"^(?:compounds?|materials?|samples?|specimens?|films?|systems?|compositions?|catalysts?|wires?|"
     r"tapes?|crystals?|formula|phases?|alloys?|electrodes?|names?)\b",
+    re.I,
+)
+# A whole header naming what the rows are, a noun with an optional qualifier before and "type/name/ID" after:
+# "Fluid type", "HTS tape", "Conductor", "Host material", "Electrolyte", "Sample no.", "Type". Words for what the
+# subject is made with or measured in (substrate, dopant, solvent, gas, precursor) are not subjects.
+SUBJECT_HEADER = re.compile(
+    r"^(?:(?:[^\W\d_][\w-]*\s+)?(?:conductors?|superconductors?|semiconductors?|fluids?|liquids?|"
+    r"coatings?|layers?|membranes?|fib(?:er|re)s?|powders?|glass(?:es)?|"
+    r"polymers?|composites?|devices?|absorbers?|adsorbents?|sorbents?|electrolytes?|metals?|ceramics?|magnets?|"
+    r"bulks?|(?:hetero|nano)?structures?|nanoparticles?|particles?|oxides?|"
+    r"cathodes?|anodes?|batteries|battery|cells?|stacks?|strands?|cables?|coils?|rods?|pellets?|solutions?|"
+    r"mixtures?|blends?|molecules?|complex(?:es)?|solids?|minerals?|compounds?|materials?|samples?|"
+    r"specimens?|films?|systems?|compositions?|catalysts?|wires?|tapes?|crystals?|phases?|alloys?|electrodes?)"
+    r"(?:\s+(?:type|name|id|no\.?|#|code|label|designation|class|kind))?|type|kind|name|id)$",
     re.I,
 )
 FOOTNOTE_TAIL = re.compile(r"(?:(?<=[\d)%])(?P<letter>[a-h])|\s*(?P<sym>[*†‡§¶]+|[ᵃᵇᶜᵈᵉᶠ]))\s*$")
@@ -73,7 +88,16 @@ CONDITION_CUE = re.compile(
 )
 CONDITION_COLUMNS = {"temperature", "pressure", "magnetic_field"}
 PARAMETER_CONDITIONS = {"temperature", "pressure", "time", "frequency"}
+RESULT_LIKE_CONDITIONS = {"magnetic_field", "current_density", "voltage"}  # as often a table's results
 CONDITION_SYMBOLS = {"t", "temp", "temperature", "p", "pressure", "b", "h", "field", "μ0h"}
+# Conditions named by a word, not a number, in a column header ("Ic (A) 77 K, self field", "ρ at RT")
+KEYWORD_CONDITIONS = re.compile(
+    r"(?P<field>\b(?:self|zero)[- ]?(?:magnetic[- ])?field\b)|(?P<temp>\broom[- ]temperature\b|\bRT\b)|"
+    r"(?P<pressure>\b(?:ambient|atmospheric)[- ]pressure\b)",
+    re.I,
+)
+KEYWORD_CONDITION_IDS = {"field": "magnetic_field", "temp": "temperature", "pressure": "pressure"}
+HEADER_LEFTOVER = re.compile(r"\b(?:at|under|in|with|and|measured|obtained)\b|[@,;]", re.I)
 PLACEHOLDER_UNIT = "m"
 BARE_UNITS = {"%", "K", "eV", "meV", "nm", "μm", "GPa", "MPa", "T", "mT", "V", "mA", "A", "Ω", "S", "Hz"}
 FLAT_POWER = re.compile(r"([×x]\s?10)([−-]?\d{1,2})(?![\d.,])")
@@ -168,7 +192,7 @@ class TableExtractor:
         for c, col in enumerate(columns):
             col.text_column = _text_column(view, c) or _index_column(view, c, col)
             col.material = _one_material(col.text, materials)
-        _parameter_columns(columns, mat_col)
+        _parameter_columns(columns, mat_col, ctx.caption)
         last_material: tuple[Material, str] | None = None
         for r in range(view.header_rows, view.n_rows):
             row_mat = _row_material(view, r, mat_col, materials)
@@ -327,8 +351,8 @@ def _read_header(col: Column, parts: list[str], ctx: Context) -> None:
     col.marker = next((m for _, m in marked if m), None)
     label, unit_raw = _split_unit([p for p, _ in marked])
     label = REFERENCE.sub("", split_marker(label)[0]).strip()
-    col.label = label
-    col.conditions = _text_conditions(label)
+    col.conditions, rest = _header_conditions(label)
+    col.label = rest or label
     scale, unit_raw = _scale(unit_raw) if unit_raw else (1.0, None)
     col.scale = scale
     if unit_raw:
@@ -432,21 +456,23 @@ def _header_property(col: Column, ctx: Context) -> None:
     col.property_raw = label
 
 
-def _parameter_columns(columns: list[Column], mat_col: int | None) -> None:
+def _parameter_columns(columns: list[Column], mat_col: int | None, caption: str = "") -> None:
     """In a table whose other columns name vocabulary properties, a column that names none but carries the unit of
     a typical process or measurement parameter (`Annealing time (h)`, `Centrifuge speed (rpm)`, `f (Hz)`,
     `Sintering temperature (°C)`) holds the row's parameter: its values become conditions of the row's records, not
     records of an unknown property. Fields and current densities are left alone: in superconductor tables they are
-    as often results (trapped field, Jd) as parameters."""
-    from schemas.vocab import condition_for_unit
+    as often results (trapped field, Jd) as parameters. Other conditions count when the caption names them:
+    "... after neutron irradiation to the given fluence" makes `φn t (10^21 m−2)` the row's fluence."""
+    from schemas.vocab import condition_for_unit, find_condition_keywords
 
     if not any(col.property_id for c, col in enumerate(columns) if c != mat_col):
         return
+    named = {k.condition_id for k in find_condition_keywords(caption)} - RESULT_LIKE_CONDITIONS if caption else set()
     for c, col in enumerate(columns):
         if c == mat_col or col.property_id or col.condition_id or col.text_column or not col.unit:
             continue
         cond = condition_for_unit(col.unit)
-        if cond in PARAMETER_CONDITIONS:
+        if cond in PARAMETER_CONDITIONS or (cond and cond in named):
             col.condition_id = cond
 
 
@@ -464,17 +490,17 @@ def _material_column(view: View, materials) -> int | None:
     for c in range(min(view.n_cols, 3)):
         texts = [view.text(r, c) for r in body if view.text(r, c)]
         head = " ".join(view.text(r, c) for r in range(view.header_rows))
-        named = bool(MATERIAL_HEADER.match(head.strip()))
+        named = bool(MATERIAL_HEADER.match(head.strip()) or SUBJECT_HEADER.match(" ".join(head.split())))
         if not texts or (sum(_numeric(t) for t in texts) * 2 > len(texts) and not named):
             continue
         score = sum(bool(_materials_in(t, materials)) for t in texts) / len(texts) + (0.5 if named else 0.0)
         if score > best_score:
             best, best_score = c, score
-    if best is None and view.n_cols > 1:
+    if best_score < 0.5 and view.n_cols > 1:
         texts = [view.text(r, 0) for r in body if view.text(r, 0)]
         if texts and not any(_numeric(t) for t in texts):
-            best = 0  # a text label column (sample names) in the first position
-    return best if best_score >= 0.5 or best == 0 else None
+            return 0  # a text label column (sample names) in the first position
+    return best if best_score >= 0.5 else None
 
 
 def _row_material(view: View, r: int, mat_col: int | None, materials) -> tuple[Material, str] | None:
@@ -616,6 +642,9 @@ def _row_conditions(view: View, r: int, columns: list[Column], mat_col) -> list[
             continue
         for q, _ in _cell_quantities(split_marker(cell.text)[0], col):
             raw = f"{q.raw} {col.unit_raw or ''}".strip() if q.unit_raw and q.unit_raw not in q.raw else q.raw
+            if col.scale != 1.0 and q.raw != raw:  # "3.6" under "φn t (10²¹ m−2)": "3.6 × 10²¹ m−2"
+                power = str(round(math.log10(col.scale))).translate(TO_SUPERSCRIPT)
+                raw = f"{q.raw} × 10{power} {col.unit_raw}"
             cond = Condition(raw=raw, property_id=col.condition_id, quantity=q.model_copy(update={"span": None}))
             out.append((cond, f"r{cell.row}c{cell.col}"))
     return out
@@ -688,6 +717,33 @@ def _text_conditions(text: str) -> list[Condition]:
         if cond and CONDITION_CUE.search(text[max(0, q.start - 40) : q.start]):
             out.append(Condition(raw=q.raw, property_id=cond, quantity=to_quantity(q)))
     return out
+
+
+def _header_conditions(label: str) -> tuple[list[Condition], str]:
+    """Conditions a column header states next to its property, cue or not: "Ic (A/cm-w) 77 K, self field",
+    "Jc 5 K" (a sub-header "5 K" under a spanning "Jc"), "Jc (MA cm−2) at 4.2 K", "ρ at RT". Returns them and the
+    label without them ("Ic"); the label is returned unchanged when nothing but conditions would remain."""
+    from extractors.quantities import find_quantities, to_quantity
+    from schemas.vocab import condition_for_unit
+
+    out, cut = [], []
+    for q in find_quantities(label):
+        cond = condition_for_unit(q.unit) if q.unit else None
+        if cond:
+            out.append(Condition(raw=q.raw, property_id=cond, quantity=to_quantity(q)))
+            cut.append((q.start, q.end))
+    for m in KEYWORD_CONDITIONS.finditer(label):
+        if not any(a <= m.start() < b for a, b in cut):
+            out.append(Condition(raw=m.group(0), property_id=KEYWORD_CONDITION_IDS[m.lastgroup]))
+            cut.append((m.start(), m.end()))
+    if not out:
+        return [], label
+    rest = label
+    for a, b in sorted(cut, reverse=True):
+        rest = rest[:a] + " " + rest[b:]
+    rest = re.sub(r"\(\s*\)|\[\s*\]", " ", HEADER_LEFTOVER.sub(" ", rest))
+    rest = " ".join(rest.split()).strip(" ,;:=@([")
+    return out, (rest if re.search(r"[^\W\d_]", rest) else label)
 
 
 def _method(text: str) -> str | None:

@@ -10,6 +10,7 @@ Reading choices (papers are ambiguous; these are the project's rules):
   which reads a pico-pint: extractors.quantities does not take it as a unit.
 - `Oe` is an H-field in A/m and `G` a B-field in T (pint's Gaussian definitions are replaced in units.txt);
   H <-> B (kOe -> T) is not a conversion but a physics step: opt in with `convert(..., context="magnetic")`.
+- "A/cm-w" (per cm of tape width, coated conductors) is A/cm_w: `m_w` is a metre of width, so it converts to A/cm.
 - `wt%`, `at%`, `mol%`, `vol%` are dimensionless like `%` but keep their own names (their basis).
 - After a `/`, every following factor of the same group is in the denominator: "J/g K" is J g^-1 K^-1,
   "cm2/Vs" is cm^2 V^-1 s^-1 (how papers mean it, not how pint would read it).
@@ -97,6 +98,8 @@ _PHRASES = [
     (re.compile(r"[ÅÅ]"), " angstrom "),
     (re.compile(r"‰"), " permille "),
     (re.compile(r"%"), " percent "),
+    # per unit width (coated-conductor tapes): "A/cm-w", "A/cm-width", "A/(mm width)" -> A/cm_w, A/mm_w
+    (re.compile(r"(?<![A-Za-z])([munck]?m)(?:\s?-\s?w|\s?-?\s?width)(?![A-Za-z])"), r" \1_w "),
 ]
 
 _TOKEN = re.compile(

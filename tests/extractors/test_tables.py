@@ -408,3 +408,106 @@ def test_header_marker_condition_and_broken_word():
     assert tc.property.id == "critical_temperature" and tc.quantity.unit == "K" and tc.method == "DFT calculations"
     assert "footnote:a" in tc.flags
     assert recs["t1:r1c3"].property.id == "surface_roughness"
+
+
+def test_subject_column_named_by_its_header():
+    """A 'Fluid type' column names the rows' subjects even when they are generic classes, not formulas; the first
+    column (an application label) is not the material."""
+    rows = [
+        ["Industrial sector", "Fluid type", "σ (S m−1)", "u (m s−1)"],
+        ["Metallurgy", "Liquid metal", "10⁶", "1"],
+        ["Chemistry", "Acid, base", "10²", "1"],
+        ["Pharmacy/food", "Ultra pure water", "10⁻⁶", "1"],
+    ]
+    recs = _by_id(_doc(_built(rows)))
+    sigma = recs["t1:r1c2"]
+    assert sigma.material.raw == "Liquid metal" and "material:r1c1" in sigma.flags
+    assert sigma.property.id == "electrical_conductivity" and sigma.quantity.values == [1e6]
+    assert recs["t1:r2c3"].material.raw == "Acid, base"
+    assert "water" in recs["t1:r3c2"].material.raw.lower()
+    assert not any(k.endswith(("c0", "c1")) for k in recs)  # label columns give no values
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("HTS tape", "SCS4050"),
+        ("Conductor type", "SCS4050"),
+        ("Conductor", "SCS4050"),
+    ],
+)
+def test_subject_headers(header, expected):
+    rows = [["Supplier", header, "Tape thickness (μm)"], ["SuperPower", "SCS4050", "55"], ["AMSC", "8502", "87"]]
+    recs = _by_id(_doc(_built(rows)))
+    assert recs["t1:r1c2"].material.raw == expected and recs["t1:r1c2"].property.id == "thickness"
+
+
+def test_header_conditions_without_cue_and_per_width_unit():
+    """Coated-conductor summary (properties in rows): 'Ic (A/cm-w) 77 K, self field' is a critical current per cm
+    of tape width, measured at 77 K in self field; the conditions leave the property's raw name."""
+    rows = [
+        ["Property", "SuperPower", "AMSC"],
+        ["Ic (A/cm-w) 77 K, self field", "450", "391"],
+        ["Je (A m−2)", "1.32 × 109", "4.49 × 108"],
+        ["Substrate", "Hastelloy C276", "Ni–5at%W"],
+    ]
+    recs = _by_id(_doc(_built(rows, caption="Table 1. Summary of HTS tape properties.")))
+    ic = recs["t1:r1c1"]
+    assert ic.property.id == "critical_current" and ic.property.raw == "Ic" and "transposed" in ic.flags
+    assert ic.quantity.values == [450.0] and ic.quantity.unit_raw == "A/cm-w" and ic.quantity.unit == "A*cm_w**-1"
+    assert ic.material.raw == "SuperPower"
+    conds = {c.property_id: c for c in ic.conditions}
+    assert conds["temperature"].quantity.values == [77.0] and conds["temperature"].quantity.unit == "K"
+    assert conds["magnetic_field"].raw == "self field" and conds["magnetic_field"].quantity is None
+    assert recs["t1:r2c2"].property.id == "critical_current_density" and recs["t1:r2c2"].conditions == []
+    assert "t1:r3c1" not in recs  # a text row
+
+
+def test_condition_sub_headers_under_a_spanning_property():
+    """'Jc (MA cm−2)' spanning sub-headers '5 K' and '20 K': each column's values hold at its temperature."""
+    cells = [
+        Cell(row=0, col=0, text="Sample", is_header=True),
+        Cell(row=0, col=1, col_span=2, text="Jc (MA cm−2)", is_header=True),
+        Cell(row=1, col=0, text="", is_header=True),
+        Cell(row=1, col=1, text="5 K", is_header=True),
+        Cell(row=1, col=2, text="20 K", is_header=True),
+        Cell(row=2, col=0, text="MgB2"),
+        Cell(row=2, col=1, text="1.2"),
+        Cell(row=2, col=2, text="0.4"),
+    ]
+    recs = _by_id(_doc(Table(id="t1", page=1, n_rows=3, n_cols=3, header_rows=2, cells=cells)))
+    for key, temp, val in (("t1:r2c1", 5.0, 1.2), ("t1:r2c2", 20.0, 0.4)):
+        r = recs[key]
+        assert r.property.id == "critical_current_density" and r.quantity.values == [val]
+        assert [(c.property_id, c.quantity.values) for c in r.conditions] == [("temperature", [temp])]
+
+
+def test_applied_field_column_is_a_condition_and_bt_is_trapped_field():
+    """Bapp (the applied field) is the row's condition; B*app (the field actually reached) stays a value; BT is the
+    trapped field."""
+    rows = [
+        ["", "Bapp (T)", "B*app (T)", "BT (T)", "Bc/Bapp"],
+        ["GdBaCuO cylinder", "3", "3.09", "3.09", "1.70"],
+        ["", "6", "6.13", "6.13", "1.50"],
+    ]
+    recs = _by_id(_doc(_built(rows)))
+    assert "t1:r1c1" not in recs and "t1:r2c1" not in recs
+    bt = recs["t1:r2c3"]
+    assert bt.property.id == "trapped_field" and bt.quantity.values == [6.13] and bt.material.raw == "GdBaCuO"
+    assert [(c.property_id, c.quantity.values) for c in bt.conditions] == [("magnetic_field", [6.0])]
+    assert recs["t1:r2c2"].property.raw == "B*app" and recs["t1:r2c2"].quantity.values == [6.13]
+    assert recs["t1:r1c4"].property.raw == "Bc/Bapp" and recs["t1:r1c4"].quantity.unit is None
+
+
+def test_caption_named_condition_column():
+    """A column naming no property whose unit is that of a condition the caption names ('to the given fluence') is
+    the row's condition; without the caption it stays a value column."""
+    rows = [["Compound", "ξ (nm)", "φnt (10²¹ m−2)"], ["FeSe0.5Te0.5", "1.2", "1.8"], ["MgB2", "5.0", "3.6"]]
+    cap = "Table 2. Coherence length after neutron irradiation to the given fluence."
+    recs = _by_id(_doc(_built(rows, caption=cap)))
+    assert "t1:r1c2" not in recs
+    xi = recs["t1:r1c1"]
+    assert xi.property.id == "coherence_length"
+    (fl,) = xi.conditions
+    assert fl.property_id == "fluence" and fl.quantity.values == [pytest.approx(1.8e21)] and fl.raw == "1.8 × 10²¹ m−2"
+    assert "t1:r1c2" in _by_id(_doc(_built(rows, caption="Table 2. Coherence lengths.")))

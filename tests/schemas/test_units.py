@@ -67,6 +67,9 @@ NORMALIZED = [
     ("cycles", "cycle_count"),
     ("a.u.", "arbitrary_unit"),
     ("C-rate", "C_rate"),
+    ("A/cm-w", "A*cm_w**-1"),  # per cm of tape width (coated conductors)
+    ("A/cm-width", "A*cm_w**-1"),
+    ("A mm-w−1", "A*mm_w**-1"),
     ("mA*h*g**-1", "mA*h*g**-1"),  # idempotent
 ]
 
@@ -172,6 +175,8 @@ CONVERSIONS = [
     ([1.0], "Torr", "Pa", [133.32236842105263]),
     ([10.0], "°C/min", "K/min", [10.0]),  # a rate: the Celsius offset does not apply
     ([1.0], "cm2 V−1 s−1", "m**2/(V*s)", [1e-4]),
+    ([450.0], "A/cm-w", "A/cm", [450.0]),  # a width is a length
+    ([45.0], "A/mm-w", "A/cm", [450.0]),
 ]
 
 

@@ -205,6 +205,8 @@ def test_pdf_subscripts_and_unicode_symbols():
         "T c,onset = 12 K": "tc_onset",
         "κ L = 0.5 W m−1 K−1": "lattice_thermal_conductivity",
         "M w / M n of 2.1": "polydispersity_index",
+        "B T = 2.85 T": "trapped_field",  # field trapped by a bulk magnet
+        "Btrap = 17.7 T": "trapped_field",
     }
     for text, pid in cases.items():
         assert _ids(text)[:1] == [pid], (text, _ids(text))
@@ -299,6 +301,10 @@ def test_condition_keywords():
         )
     }
     assert found >= {"temperature", "pressure", "magnetic_field", "c_rate", "atmosphere", "scan_rate", "wavelength"}
+    # an applied field by its symbol (not a starred "actual" field B*app); a particle fluence by name
+    assert [m.condition_id for m in find_condition_keywords("Bapp = 3 T, μ0Happ = 1 T, Hext")] == ["magnetic_field"] * 3
+    assert find_condition_keywords("B*app") == []
+    assert [m.condition_id for m in find_condition_keywords("irradiated to a neutron fluence")] == ["fluence"]
     (p,) = find_condition_keywords("for the hole-doped cuprate with p = 0.16")
     assert p.condition_id == "doping_level" and set(p.candidates) == {"pressure", "doping_level"}
     assert disambiguate(p.candidates, "GPa", kind="conditions") == "pressure"
