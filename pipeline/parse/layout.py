@@ -164,12 +164,21 @@ def read_page(page: pymupdf.Page, page_no: int) -> PageText:
 
 
 _FONT_BOLD: dict[str, bool] = {}
+_FONT_STYLE: dict[str, tuple[bool, bool]] = {}
 
 
 def _font_is_bold(font: str) -> bool:
     v = _FONT_BOLD.get(font)
     if v is None:
         v = _FONT_BOLD[font] = bool(_BOLD_NAME.search(font))
+    return v
+
+
+def _font_style(font: str) -> tuple[bool, bool]:
+    """(math font, italic font) of a font name, looked up once per name."""
+    v = _FONT_STYLE.get(font)
+    if v is None:
+        v = _FONT_STYLE[font] = (bool(_MATH_FONT.search(font)), bool(_ITALIC_FONT.search(font)))
     return v
 
 
@@ -204,14 +213,11 @@ def _make_frag(line: dict, page_no: int, block: int, line_no: int, words) -> Fra
         text, pos = raw, None
     if not text:
         return None
-    x0, y0, x1, y1 = line["bbox"]
-    return Frag(
-        page=page_no, x0=x0, y0=y0, x1=x1, y1=y1, text=text,
-        words=_word_spans(raw, text, pos, words, line["bbox"], spans),
-        size=max(sizes, key=sizes.__getitem__), bold=n_bold * 2 > total, lead_bold=bool(lead_bold), font=font,
-        math=bool(_MATH_FONT.search(font)) or (len(text) <= 3 and bool(_ITALIC_FONT.search(font))),
-        block=block, line_no=line_no, dir=tuple(line["dir"]),
-    )
+    x0, y0, x1, y1 = bbox = line["bbox"]
+    math, italic = _font_style(font)
+    return Frag(page_no, x0, y0, x1, y1, text, _word_spans(raw, text, pos, words, bbox, spans),
+                max(sizes, key=sizes.__getitem__), n_bold * 2 > total, bool(lead_bold), font,
+                math or (len(text) <= 3 and italic), block, line_no, tuple(line["dir"]))
 
 
 def _word_spans(raw: str, text: str, pos: list[int] | None, words, bbox, spans) -> list:

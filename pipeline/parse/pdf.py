@@ -47,6 +47,7 @@ from pipeline.parse.layout import (
     split_paragraphs,
     vocabulary,
 )
+from pipeline.parse.nogc import paused_gc
 from pipeline.parse.pdf_meta import build_metadata, info_title
 from schemas import Page, ParsedDocument, Table
 
@@ -58,7 +59,8 @@ def parse_pdf(path: Path, paper_id: str, cfg: ParseConfig) -> ParsedDocument:
     path = Path(path)
     doc, warnings = open_document(path, cfg.max_pages)
     try:
-        return _Parser(doc, path, paper_id, cfg, warnings).run()
+        with paused_gc():
+            return _Parser(doc, path, paper_id, cfg, warnings).run()
     finally:
         doc.close()
 
@@ -296,7 +298,7 @@ class _Parser:
         for i, t in enumerate(self.texts):
             page_no = i + 1
             boxes = [tb.bbox.as_tuple() for tb in self.tables if tb.page == page_no and tb.bbox is not None]
-            for f in t.frags:
+            for f in t.frags if boxes else ():
                 cx, cy = (f.x0 + f.x1) / 2, (f.y0 + f.y1) / 2
                 if any(b[0] - 2 <= cx <= b[2] + 2 and b[1] - 2 <= cy <= b[3] + 2 for b in boxes):
                     f.role = "table"
@@ -622,7 +624,8 @@ class _Parser:
                 block_of_row[id(row)] = bid
                 lines.append({"start": start, "end": end, "page": row.page,
                               "bbox": box((row.x0, row.y0, row.x1, row.y1)),
-                              "words": [{"start": w[0], "end": w[1], "bbox": box(w[2:])} for w in words if w[1] > w[0]]})
+                              "words": [{"start": s, "end": e, "bbox": _box4(a, b, c, d)} for s, e, a, b, c, d in words
+                                        if e > s]})
                 leaf = self.leaf_of_row.get(id(row), -1)
                 if leaf != region:
                     prov.append([row.page, [row.x0, row.y0, row.x1, row.y1], start, end])
@@ -722,6 +725,14 @@ class _Parser:
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------
+
+
+def _box4(x0: float, y0: float, x1: float, y1: float) -> dict:
+    """box((x0, y0, x1, y1)) for the many word boxes: the same rounding (figures._r2) inlined."""
+    return {"x0": int(x0 * 100 + 0.5) / 100 if x0 >= 0 else -int(-x0 * 100 + 0.5) / 100,
+            "y0": int(y0 * 100 + 0.5) / 100 if y0 >= 0 else -int(-y0 * 100 + 0.5) / 100,
+            "x1": int(x1 * 100 + 0.5) / 100 if x1 >= 0 else -int(-x1 * 100 + 0.5) / 100,
+            "y1": int(y1 * 100 + 0.5) / 100 if y1 >= 0 else -int(-y1 * 100 + 0.5) / 100}
 
 
 def _join_plain(rows: list[Row]) -> tuple[str, list]:

@@ -1,8 +1,9 @@
-"""Sentence splitting for scientific text: spaCy blank("en") + sentencizer, corrected by rules.
+"""Sentence splitting for scientific text: spaCy blank("en") tokenizer + sentence rules.
 
-spaCy tokenises; the sentencizer proposes boundaries after sentence punctuation; the `matlit_sentence_rules`
-component (after it, using the sentencizer's punctuation set) re-decides every token's `is_sent_start`, because
-the tokenizer glues some periods to words ("eV.", "K.") where the sentencizer never splits:
+spaCy tokenises; the `matlit_sentence_rules` component decides every token's `is_sent_start` from the end
+tokens the sentencizer would propose (its punctuation set) and more, because the tokenizer glues some periods
+to words ("eV.", "K.") where the sentencizer never splits. (The sentencizer itself is not in the pipeline: every
+one of its decisions was overwritten by the rules, so running it only cost time.)
 
 * a boundary may follow any token that ends a sentence: ".", "!", "?" (alone or glued to a word, as the tokenizer
   keeps "eV." or "K." in one piece), or a word with a glued citation number ("reported.12,13");
@@ -21,13 +22,15 @@ get exactly one sentence each (their whole trimmed text, never split); reference
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from typing import NamedTuple
 
 import numpy
-from spacy.attrs import SENT_START
+from pydantic import TypeAdapter
+from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START, SPACY
 
+from pipeline.parse.nogc import paused_gc
 from schemas.document import Block, BlockKind, ParsedDocument, Sentence
 from schemas.geometry import CharSpan, Prov
 
@@ -67,14 +70,13 @@ MAX_BRACKET_SPAN = 600  # a longer "pair" is more likely two unrelated stray bra
 
 @lru_cache(maxsize=1)
 def _nlp():
-    """The spaCy pipeline, built once: blank English tokenizer, sentencizer, then our rules."""
+    """The spaCy pipeline, built once: blank English tokenizer, then our rules."""
     import spacy
     from spacy.language import Language
 
     if not Language.has_factory("matlit_sentence_rules"):
         Language.component("matlit_sentence_rules", func=_apply_rules)
     nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
     nlp.add_pipe("matlit_sentence_rules")
     return nlp
 
@@ -90,27 +92,65 @@ def split(text: str) -> list[tuple[int, int]]:
 
 def add_sentences(doc: ParsedDocument) -> None:
     """Fill doc.sentences (replacing any) from the blocks; ids "<block id>.s<k>" in order."""
-    out: list[Sentence] = []
+    with paused_gc():
+        _add_sentences(doc)
+
+
+def _add_sentences(doc: ParsedDocument) -> None:
+    out: list[dict] = []
     todo = [b for b in doc.blocks if b.kind in SPLIT_KINDS and b.text.strip()]
     nlp = _nlp()
     nlp.max_length = max([nlp.max_length] + [len(b.text) + 1 for b in todo])
-    split_spans = {b.id: _spans(d, b.text) for b, d in zip(todo, nlp.pipe(b.text for b in todo), strict=True)}
+    texts = [b.text for b in todo]
+    # spaCy's tokenizer over all blocks in one batch, then the rules (the pipeline's own component) on each doc
+    split_spans = {b.id: _spans_from(_annotate(d, t), t) if len(d) else []
+                   for b, t, d in zip(todo, texts, nlp.tokenizer.pipe(texts), strict=True)}
     for block in doc.blocks:
         if block.kind in WHOLE_KINDS:
             spans = [_trim(block.text, 0, len(block.text))] if block.text.strip() else []
         else:
             spans = split_spans.get(block.id, [])
+        if not spans:
+            continue
+        lines = _line_boxes(block) if block.lines else None
         for k, (start, end) in enumerate(spans):
-            out.append(
-                Sentence(
-                    id=f"{block.id}.s{k}",
-                    block_id=block.id,
-                    span=CharSpan(start=start, end=end),
-                    text=block.text[start:end],
-                    prov=sentence_prov(doc, block, start, end),
-                )
-            )
-    doc.sentences = out
+            prov = (_word_provs(lines, block, start, end) if lines else None) or sentence_prov(doc, block, start, end)
+            out.append({"id": f"{block.id}.s{k}", "block_id": block.id, "span": {"start": start, "end": end},
+                        "text": block.text[start:end], "prov": prov})
+    doc.sentences = _SENTENCES.validate_python(out)  # plain dicts, validated once
+
+
+_SENTENCES = TypeAdapter(list[Sentence])
+
+
+def _line_boxes(block: Block) -> list[tuple]:
+    """A block's lines as (start, end, page, line box, words as (start, end, x0, y0, x1, y1))."""
+    out = []
+    for ln in block.lines:
+        b = ln.bbox
+        out.append((ln.start, ln.end, ln.page, (b.x0, b.y0, b.x1, b.y1),
+                    [(w.start, w.end, w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for w in ln.words]))
+    return out
+
+
+def _word_provs(lines: list[tuple], block: Block, start: int, end: int) -> list[dict]:
+    """doc.boxes_for(block, start, end) on plain data, as dicts: one Prov per line the span touches, its box the
+    union of the touched words' boxes (the line box when none); [] when no line is touched."""
+    out = []
+    origin = "ocr" if block.ocr else "pdf"
+    for l0, l1, page, lbox, words in lines:
+        if l1 <= start or l0 >= end:
+            continue
+        ws = [w for w in words if w[1] > start and w[0] < end]
+        if ws:
+            x0, y0, x1, y1 = ws[0][2:]
+            for w in ws[1:]:
+                x0, y0, x1, y1 = min(x0, w[2]), min(y0, w[3]), max(x1, w[4]), max(y1, w[5])
+        else:
+            x0, y0, x1, y1 = lbox
+        out.append({"page": page, "bbox": {"x0": x0, "y0": y0, "x1": x1, "y1": y1},
+                    "span": {"start": max(start, l0), "end": min(end, l1)}, "item_id": block.id, "origin": origin})
+    return out
 
 
 def sentence_prov(doc: ParsedDocument, block: Block, start: int, end: int) -> list[Prov]:
@@ -140,7 +180,23 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _spans(sdoc, text: str) -> list[tuple[int, int]]:
-    spans = [_trim(text, s.start_char, s.end_char) for s in sdoc.sents]
+    """Trimmed char spans of the sentences of a doc the rules have annotated (every token's SENT_START set).
+
+    The same as trimming `sdoc.sents`: a sentence runs from its first token to the next sentence's first token,
+    and what lies between its last token and that one is whitespace, which the trim removes."""
+    if len(sdoc) == 0:
+        return []
+    arr = sdoc.to_array([SENT_START, IDX]).view("int64")
+    firsts = arr[:, 1][arr[:, 0] == 1].tolist()
+    if not firsts or firsts[0] != 0:
+        firsts.insert(0, 0)  # the first token always starts a sentence (as in sdoc.sents)
+    return _spans_from(firsts, text)
+
+
+def _spans_from(firsts: list[int], text: str) -> list[tuple[int, int]]:
+    """Trimmed sentence spans from the char offsets of the sentence-initial tokens (the first one at 0)."""
+    ends = firsts[1:] + [len(text)]
+    spans = [_trim(text, a, b) for a, b in zip(firsts, ends, strict=True)]
     spans = [(a, b) for a, b in spans if b > a]
     return _merge_labels(spans, text)
 
@@ -178,15 +234,25 @@ class _Tok(NamedTuple):
 
 def _apply_rules(sdoc):
     """spaCy component: set is_sent_start on every token from the candidates and the rules."""
-    if len(sdoc) == 0:
-        return sdoc
-    toks = [_Tok(t.text, bool(t.whitespace_), t.idx, t.is_space) for t in sdoc]
-    text = sdoc.text
-    inside = _inside_brackets(text)
-    starts = {j for j, k in _candidates(toks, text) if _keep(toks, text, j, k, inside)}
+    if len(sdoc):
+        _annotate(sdoc, sdoc.text)
+    return sdoc
+
+
+def _annotate(sdoc, text: str) -> list[int]:
+    """Set is_sent_start on every token of sdoc (a tokenised `text`, not empty); returns the char offsets of the
+    sentence-initial tokens, in order."""
+    # one array read instead of a Token object per token (their creation dominated the cost); `text` is passed
+    # in because sdoc.text rebuilds the string token by token
+    new = tuple.__new__  # _Tok(...) without the keyword-argument machinery
+    toks = [new(_Tok, (text[i:i + n], ws == 1, i, sp == 1))
+            for i, n, ws, sp in sdoc.to_array([IDX, LENGTH, SPACY, IS_SPACE]).tolist()]
+    inside = _Inside(text)
+    starts = sorted({j for j, k in _candidates(toks, text) if _keep(toks, text, j, k, inside)} | {0})
     flags = numpy.full((len(toks), 1), -1, dtype="int64")  # one array write: per-token setters are quadratic
-    flags[sorted(starts | {0}), 0] = 1
-    return sdoc.from_array([SENT_START], flags.view("uint64"))
+    flags[starts, 0] = 1
+    sdoc.from_array([SENT_START], flags.view("uint64"))
+    return [toks[j].idx for j in starts]
 
 
 def _is_end_token(tok: _Tok, punct_chars: frozenset[str]) -> bool:
@@ -205,6 +271,9 @@ def _candidates(toks: list[_Tok], text: str) -> list[tuple[int, int]]:
     n = len(toks)
     out: dict[int, int] = {}
     for i, tok in enumerate(toks):
+        t = tok.text
+        if len(t) > 1 and t[-1] not in ENDERS and "." not in t:
+            continue  # quick no: the punctuation set is single chars, the citation pattern needs a "."
         if not _is_end_token(tok, punct_chars):
             continue
         j = i
@@ -231,7 +300,10 @@ def _skip_space(toks: list[_Tok], j: int) -> int:
 
 @lru_cache(maxsize=1)
 def _punct_chars() -> frozenset[str]:
-    return frozenset(_nlp().get_pipe("sentencizer").punct_chars)
+    """The sentencizer's sentence punctuation (its default set)."""
+    from spacy.pipeline import Sentencizer
+
+    return frozenset(Sentencizer.default_punct_chars)
 
 
 def _word_before_period(toks: list[_Tok], k: int) -> tuple[str, int]:
@@ -244,7 +316,7 @@ def _word_before_period(toks: list[_Tok], k: int) -> tuple[str, int]:
     return "", k
 
 
-def _keep(toks: list[_Tok], text: str, j: int, k: int, inside: bytearray) -> bool:
+def _keep(toks: list[_Tok], text: str, j: int, k: int, inside: _Inside) -> bool:
     """Whether candidate j (after end token k) really starts a sentence."""
     boundary = toks[j].idx
     if inside[boundary]:
@@ -288,26 +360,41 @@ def _chunk(text: str, i: int) -> str:
     return m.group(0) if m else ""
 
 
-def _inside_brackets(text: str) -> bytearray:
-    """Per char: 1 when strictly inside a matched bracket pair no longer than MAX_BRACKET_SPAN (strays ignored)."""
-    diff = [0] * (len(text) + 2)
-    stack: list[tuple[str, int]] = []
-    closing = {v: k for k, v in OPENERS.items()}
-    for i, ch in enumerate(text):
-        if ch in OPENERS:
-            stack.append((ch, i))
-        elif ch in closing:
+_BRACKET = re.compile(r"[()\[\]{}]")
+_CLOSING = {v: k for k, v in OPENERS.items()}
+
+
+class _Inside:
+    """inside[i]: whether char i is strictly inside a matched bracket pair no longer than MAX_BRACKET_SPAN (stray
+    brackets ignored; a closer matches the innermost open bracket of its kind and closes everything above it)."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, text: str):
+        pairs: list[tuple[int, int]] = []  # covered chars [a + 1, b)
+        stack: list[tuple[str, int]] = []
+        for m in _BRACKET.finditer(text):
+            ch, i = m.group(), m.start()
+            if ch in OPENERS:
+                stack.append((ch, i))
+                continue
+            want = _CLOSING[ch]
             for depth in range(len(stack) - 1, -1, -1):
-                if stack[depth][0] == closing[ch]:
+                if stack[depth][0] == want:
                     a = stack[depth][1]
                     del stack[depth:]
-                    if i - a <= MAX_BRACKET_SPAN:
-                        diff[a + 1] += 1
-                        diff[i] -= 1
+                    if i - a <= MAX_BRACKET_SPAN and i > a + 1:
+                        pairs.append((a + 1, i))
                     break
-    out = bytearray(len(text) + 1)
-    depth = 0
-    for i in range(len(text) + 1):
-        depth += diff[i]
-        out[i] = 1 if depth > 0 else 0
-    return out
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for a, b in sorted(pairs):  # merged into disjoint runs
+            if self.ends and a <= self.ends[-1]:
+                self.ends[-1] = max(self.ends[-1], b)
+            else:
+                self.starts.append(a)
+                self.ends.append(b)
+
+    def __getitem__(self, i: int) -> bool:
+        k = bisect_right(self.starts, i) - 1
+        return k >= 0 and i < self.ends[k]
