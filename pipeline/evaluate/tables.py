@@ -14,6 +14,8 @@ Each gold value cell is a tuple (material, property, value, unit); one-to-one gr
   - strict: value+unit, and the material matches loosely (normalized strings equal or one containing the other,
     or the same reduced formula), and the property matches (the gold id when it has one, else the gold's raw name
     and the predicted raw header share all the tokens of the shorter one).
+Per table, `errors` lists examples: `fn`/`fp` at the value+unit level, and `strict_wrong`: gold cells whose value and
+unit were found but whose material or property differ (which one, gold != predicted).
 """
 
 from __future__ import annotations
@@ -171,6 +173,7 @@ class TableScore:
     note: str = ""
     fn: list[str] | None = None
     fp: list[str] | None = None
+    wrong: list[str] | None = None  # value+unit matched, strict did not: which attribute differs
 
     def as_dict(self) -> dict:
         return {
@@ -181,7 +184,7 @@ class TableScore:
             "pred": self.pred,
             "levels": {k: v.as_dict() for k, v in self.levels.items()},
             "note": self.note,
-            "errors": {"fn": self.fn or [], "fp": self.fp or []},
+            "errors": {"fn": self.fn or [], "fp": self.fp or [], "strict_wrong": self.wrong or []},
         }
 
 
@@ -206,17 +209,31 @@ def score_table(gt: GoldTable, preds: list[Record], n_errors: int = 5) -> TableS
             vu_pairs.append((1.0 + 0.5 * mat + 0.5 * prop, gi, pi))
             if mat and prop:
                 strict_pairs.append((1.0, gi, pi))
-    levels, vu_matches = {}, []
+    levels, found = {}, {}
     for level, pairs in (("strict", strict_pairs), ("value_unit", vu_pairs)):
         matches = greedy_match(pairs)
         tp = len(matches)
         levels[level] = PRF(tp=tp, fp=len(preds) - tp, fn=len(gt.cells) - tp)
-        if level == "value_unit":
-            vu_matches = matches
-    hit_g, hit_p = {g for g, _ in vu_matches}, {p for _, p in vu_matches}
+        found[level] = matches
+    hit_g, hit_p = {g for g, _ in found["value_unit"]}, {p for _, p in found["value_unit"]}
     fn = [_describe_gold(c) for i, c in enumerate(gt.cells) if i not in hit_g][:n_errors]
     fp = [_describe_pred(r) for i, r in enumerate(preds) if i not in hit_p][:n_errors]
-    return TableScore(gt.key, gt.label, gt.paper_file, len(gt.cells), len(preds), levels, fn=fn, fp=fp)
+    strict_g = {g for g, _ in found["strict"]}
+    wrong = [_describe_wrong(gt.cells[g], preds[p]) for g, p in sorted(found["value_unit"]) if g not in strict_g][
+        :n_errors
+    ]
+    return TableScore(gt.key, gt.label, gt.paper_file, len(gt.cells), len(preds), levels, fn=fn, fp=fp, wrong=wrong)
+
+
+def _describe_wrong(g: GoldCell, r: Record) -> str:
+    """A strict miss whose value and unit were right: "r1c4: material GdBaCuO != MgB2 (Bc 4.73 T)"."""
+    parts = []
+    if not material_match(g, r):
+        parts.append(f"material {g.material} != {r.material.raw if r.material else '-'}")
+    if not property_match(g, r):
+        parts.append(f"property {g.property_key} != {r.property.id or r.property.raw}")
+    vals = ", ".join(f"{v:g}" for v in g.values)
+    return f"r{g.row}c{g.col}: " + "; ".join(parts or ["matched another cell"]) + f" ({f'{vals} {g.unit}'.strip()})"
 
 
 def _label_key(s: str | None) -> str:
@@ -234,7 +251,13 @@ def _unscored(gts: list[GoldTable], paper: str, reason: str, into: list[str], pe
     """Tables of a paper that could not be scored: listed in `into` with the reason, counted for progress."""
     for gt in gts:
         into.append(gt.key)
-        per_table[gt.key] = {"table": gt.key, "label": gt.label, "paper": paper, "gold": len(gt.cells), "skipped": reason}
+        per_table[gt.key] = {
+            "table": gt.key,
+            "label": gt.label,
+            "paper": paper,
+            "gold": len(gt.cells),
+            "skipped": reason,
+        }
         if on_table:
             on_table()
 
