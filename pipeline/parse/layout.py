@@ -191,13 +191,16 @@ def _make_frag(line: dict, page_no: int, block: int, line_no: int, words) -> Fra
     fonts: dict[str, int] = {}
     n_bold = total = 0
     lead_bold = None
+    bold_fonts = _FONT_BOLD
     for s in spans:
         t = s["text"]
-        if t == " " or not t.strip():
+        if not t.strip():
             continue
         k = len(t)
         font = s["font"]
-        bold = bool(s["flags"] & 16) or _font_is_bold(font)
+        bold = bool(s["flags"] & 16) or bold_fonts.get(font)
+        if bold is None:
+            bold = _font_is_bold(font)
         if lead_bold is None:
             lead_bold = bold
         size = round(s["size"], 1)
@@ -386,12 +389,17 @@ def build_rows(frags: list[Frag]) -> list[Row]:
 
 
 def _same_row(group: list[Frag], f: Frag) -> bool:
-    if min(g.y1 for g in group) < f.y0 or max(g.y0 for g in group) > f.y1:
-        if all(g.y1 < f.y0 or g.y0 > f.y1 for g in group):
-            return False
+    fy0, fy1 = f.y0, f.y1
     for g in group:
-        h = min(g.height, f.height)
-        overlap = min(g.y1, f.y1) - max(g.y0, f.y0)
+        if not (g.y1 < fy0 or g.y0 > fy1):
+            break
+    else:
+        return False  # no fragment of the group meets f's vertical extent
+    fh = fy1 - fy0
+    for g in group:
+        gy0, gy1 = g.y0, g.y1
+        h = min(gy1 - gy0, fh)
+        overlap = min(gy1, fy1) - max(gy0, fy0)
         if overlap < 0.5 * h:
             continue
         gap = max(f.x0 - g.x1, g.x0 - f.x1)
