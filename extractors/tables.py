@@ -4,14 +4,17 @@ For every table of the document:
   1. the cell grid is expanded (a spanning cell fills every slot it covers); header rows are the rows flagged
      `is_header` (or `table.header_rows`), else the leading rows without a number;
   2. orientation: materials in rows (a column whose cells name materials: formulas or known names via
-     `DocumentMaterials`, or a label column headed "Compound", "Sample", ...), or transposed (the first column holds
+     `DocumentMaterials`, or a label column headed "Compound", "Sample", "Fluid type", "HTS tape", "Conductor"
+     ...: its cells are the rows' subjects even when they are no formulas), or transposed (the first column holds
      property names and the header row materials); a transposed table is read through a transposed grid, while
      record ids and provenance keep the cells' real row/col;
   3. each value column's header = the texts of the header slots above it, top to bottom (multi-row and spanning
      headers combine); its property (vocabulary mention resolved with the unit), unit (`X (unit)`, `X [unit]`,
      `X/unit`, `X, unit`, a unit-only header row, a power-of-ten factor "Jd (10^10 A m−2)", else the caption's
-     "values in K") and, when it names no property but a condition (`T (K)`), it becomes a condition column whose
-     value is a condition of the row's other records;
+     "values in K") and, when it names no property but a condition (`T (K)`, `Bapp (T)`, or a condition the
+     caption names: "to the given fluence" over `φn t (10^21 m−2)`), it becomes a condition column whose value is a
+     condition of the row's other records; conditions written in a header, cue or not ("Ic (A/cm-w) 77 K, self
+     field", a sub-header "5 K" under a spanning "Jc"), are conditions of the column's records;
   4. each cell: missing markers (–, —, n.a., N/A, ...) give no record; footnote markers (a, *, †, ‡, superscript
      letters) are split off and the footnote's text (blocks in `table.footnote_ids`, matched by marker) adds
      conditions and a method; the value is read by `find_quantities` on the cell text, with the header unit
@@ -724,14 +727,20 @@ def _header_conditions(label: str) -> tuple[list[Condition], str]:
     "Jc 5 K" (a sub-header "5 K" under a spanning "Jc"), "Jc (MA cm−2) at 4.2 K", "ρ at RT". Returns them and the
     label without them ("Ic"); the label is returned unchanged when nothing but conditions would remain."""
     from extractors.quantities import find_quantities, to_quantity
-    from schemas.vocab import condition_for_unit
+    from schemas.vocab import condition_for_unit, find_property_mentions, resolve_mention
 
-    out, cut = [], []
+    mentions = find_property_mentions(label)
+    found = []
     for q in find_quantities(label):
         cond = condition_for_unit(q.unit) if q.unit else None
-        if cond:
-            out.append(Condition(raw=q.raw, property_id=cond, quantity=to_quantity(q)))
-            cut.append((q.start, q.end))
+        # a quantity the header's own property could take is no condition ("Thickness 100 nm")
+        if cond and not any(resolve_mention(m, q.unit) for m in mentions):
+            found.append((cond, q))
+    kinds = [cond for cond, _ in found]
+    # one condition of a kind: two temperatures are a ratio or a range ("R(300 K)/R(20 K)", "ΔT 10-300 K")
+    found = [(cond, q) for cond, q in found if kinds.count(cond) == 1]
+    out = [Condition(raw=q.raw, property_id=cond, quantity=to_quantity(q)) for cond, q in found]
+    cut = [(q.start, q.end) for _, q in found]
     for m in KEYWORD_CONDITIONS.finditer(label):
         if not any(a <= m.start() < b for a, b in cut):
             out.append(Condition(raw=m.group(0), property_id=KEYWORD_CONDITION_IDS[m.lastgroup]))

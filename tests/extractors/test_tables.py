@@ -511,3 +511,14 @@ def test_caption_named_condition_column():
     (fl,) = xi.conditions
     assert fl.property_id == "fluence" and fl.quantity.values == [pytest.approx(1.8e21)] and fl.raw == "1.8 × 10²¹ m−2"
     assert "t1:r1c2" in _by_id(_doc(_built(rows, caption="Table 2. Coherence lengths.")))
+
+
+def test_header_quantities_that_are_not_conditions():
+    """Two temperatures in one header are a ratio, not conditions; a length in a thickness header is the property's
+    own kind of value; a single cue-less temperature after a property is its condition."""
+    rows = [["Film", "R(300 K)/R(20 K)", "Band gap 300 K (eV)"], ["ZnO", "12.5", "3.37"]]
+    recs = _by_id(_doc(_built(rows)))
+    rrr, gap = recs["t1:r1c1"], recs["t1:r1c2"]
+    assert rrr.conditions == [] and rrr.property.raw == "R(300 K)/R(20 K)"
+    assert gap.property.id == "band_gap" and gap.property.raw == "Band gap"
+    assert [(c.property_id, c.quantity.values) for c in gap.conditions] == [("temperature", [300.0])]
