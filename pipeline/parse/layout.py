@@ -14,6 +14,8 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 
 import pymupdf
 
@@ -135,13 +137,20 @@ class PageText:
     has_images: bool = False
 
 
+_BLOCK_LINE = itemgetter(5, 6)  # (block number, line number) of an extractWORDS item
+
+
 def read_page(page: pymupdf.Page, page_no: int) -> PageText:
     """Fragments and vector boxes of one page, from a single TextPage (images are looked up later if needed)."""
     tp = page.get_textpage(flags=TEXT_FLAGS)
     data = tp.extractDICT()
     words_by_line: dict[tuple[int, int], list] = {}
-    for w in tp.extractWORDS():
-        words_by_line.setdefault((w[5], w[6]), []).append(w)
+    for key, group in groupby(tp.extractWORDS(), key=_BLOCK_LINE):  # words come line by line
+        have = words_by_line.get(key)
+        if have is None:
+            words_by_line[key] = list(group)
+        else:
+            have.extend(group)
     frags: list[Frag] = []
     vectors: list[tuple[float, float, float, float]] = []
     n_chars = 0
@@ -422,8 +431,8 @@ def _make_row(frags: list[Frag]) -> Row:
     main = max(frags, key=lambda f: len(f.text))
     n_bold = sum(len(f.text) for f in frags if f.bold)
     return Row(
-        page=frags[0].page, x0=min(f.x0 for f in frags), y0=min(f.y0 for f in frags),
-        x1=max(f.x1 for f in frags), y1=max(f.y1 for f in frags), text=text, words=words,
+        page=frags[0].page, x0=min([f.x0 for f in frags]), y0=min([f.y0 for f in frags]),
+        x1=max([f.x1 for f in frags]), y1=max([f.y1 for f in frags]), text=text, words=words,
         size=sizes.most_common(1)[0][0], bold=n_bold * 2 > sum(sizes.values()), font=main.font, frags=frags,
     )
 
@@ -509,7 +518,7 @@ def order_rows(rows: list[Row], min_gutter: float, pitch: float, dominant: float
 
 def _gaps(rows: list[Row], min_gutter: float) -> list[tuple[float, float]]:
     """Empty x-intervals wider than min_gutter between the rows' spans."""
-    spans = sorted((r.x0, r.x1) for r in rows)
+    spans = sorted([(r.x0, r.x1) for r in rows])
     out = []
     reach = spans[0][1]
     for x0, x1 in spans[1:]:
@@ -555,7 +564,7 @@ def _main_size(rows: list[Row]) -> float:
 
 def _breaks_run(run: list[Row], slab: list[Row], pitch: float) -> bool:
     """A wide empty band across all columns followed by another font size: a new section of the page."""
-    gap = min(r.y0 for r in slab) - max(r.y1 for r in run)
+    gap = min([r.y0 for r in slab]) - max([r.y1 for r in run])
     return gap > 2.5 * pitch and abs(_main_size(slab) - _main_size(run)) >= 0.8
 
 
@@ -614,8 +623,8 @@ def _vertical_cut(rows: list[Row], min_gutter: float) -> tuple[float | None, boo
 
 def _side_by_side(left: list[Row], right: list[Row]) -> bool:
     """Two groups of rows share at least half of the shorter one's height (columns, not a staircase)."""
-    l0, l1 = min(r.y0 for r in left), max(r.y1 for r in left)
-    r0, r1 = min(r.y0 for r in right), max(r.y1 for r in right)
+    l0, l1 = min([r.y0 for r in left]), max([r.y1 for r in left])
+    r0, r1 = min([r.y0 for r in right]), max([r.y1 for r in right])
     return min(l1, r1) - max(l0, r0) >= 0.5 * min(l1 - l0, r1 - r0)
 
 
