@@ -1564,6 +1564,12 @@ _SAMPLE_REF = re.compile(
     r"(?:\s+(?:sample|film|specimen|crystal)s?)?$",
     re.I,
 )
+_NUMV = r"\d+(?:\.\d+)?(?:/\d+)?"
+_SAMPLE_VAR = re.compile(
+    rf"(?<![\w.−-])(?:{_NUMV}\s*[<≤]\s*)?(?P<var>[xyzδ])(?:\s?(?:opt|[A-Z][a-z]?))?\s*(?:=|≤|<|≥|>|≈|∼|~)\s*{_NUMV}"
+    rf"(?:\s*(?:,|and|or|to|[-–~∼]|,\s*and)\s*{_NUMV}(?![\w]|\.\d))*(?![\w]|\.\d|\s*(?:[KT]\b|GPa|eV|meV|%|nm|K−|mol))"
+)
+_SAMPLE_NOUN = re.compile(r"\s*(?:sample|film|crystal|specimen|compound|powder|ceramic)s?\b", re.I)
 _LONG_STOP = re.compile(r"[,;:()\[\]]|\b(?:of|for|and|with|in|on|by|the|a|an|as|using)\s")
 _FIGURE_BEFORE = re.compile(r"(?:Fig\.|Figs\.|Figure|Table|Eq\.|Section|Note|Movie|Supplementary)\s*$", re.I)
 _CLOSE_AFTER = re.compile(r"\s*\)")
@@ -1681,6 +1687,31 @@ class DocumentMaterials:
             if a is not None and a.formula:
                 return MaterialInfo(a.formula, a.reduced, None, "doped")
         return None
+
+    def samples(self, text: str, mentions: list[MaterialMention] = ()) -> list[MaterialMention]:
+        """Samples named by their composition variable: 'the x = 0.25 sample', 'for x=0.1', '0.031 ≤ δ ≤ 0.145
+        samples', 'y=6.50'. Only for a variable of one of the document's variable formulas ('BaFe2(As1−xPx)2'), or
+        with a sample noun right after; not the '(x = 0.1)' that completes a formula written just before. A single
+        value resolves to the substituted formula."""
+        out = []
+        for m in _SAMPLE_VAR.finditer(text):
+            var = m.group("var")
+            noun = _SAMPLE_NOUN.match(text, m.end())
+            if not noun and not any(var in raw for raw in self.variable_formulas):
+                continue
+            if any(x.start < m.end() and m.start() < x.end for x in mentions):
+                continue
+            if any(0 <= m.start() - x.end <= 3 and text[x.end : m.start()].strip() in ("(", "", ",") for x in mentions):
+                continue
+            raw = m.group(0)
+            one = _SAMPLE_REF.match(raw)
+            info = self._sample(one.group("var"), _number(one.group("val"))) if one else None
+            out.append(
+                MaterialMention(
+                    m.start(), m.end(), raw, info.formula if info else None, info.reduced_formula if info else None, raw, "doped"
+                )
+            )
+        return out
 
     def find(self, text: str) -> list[MaterialMention]:
         """`find_materials` plus this document's learned acronyms and labels, resolved."""

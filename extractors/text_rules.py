@@ -54,6 +54,36 @@ OF_PHRASE = re.compile(
 NOT_MATERIAL = {"the sample", "the samples", "the film", "the films", "this", "it", "them", "these", "those", "the material"}
 FOR_MATERIAL = re.compile(r"\s*\)?,?\s*(?:for|in|of|on)\s+(?:the\s+|a\s+|an\s+)?(?:[\w\-]+\s+){0,2}$", re.IGNORECASE)
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
+# a sentence the splitter left joined ("... respectively.On the other hand"): a full stop glued to a capital
+GLUED_STOP = re.compile(r"(?<=[a-z\d\)\]%][.!?])(?=[A-Z][a-z])")
+# between two items of a list of values ("17 K (6) and 37.2 K", "3.0, 7.1 and 9 K"): connectors and citations only
+LIST_GAP = re.compile(r"^\s*(?:[^\s\d,;()\[\]][^\s,;()\[\]]{0,10}\s*)?(?:\(\s*\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\s*\)|\[[\d,\s–-]{1,20}\])?\s*(?:,|;|and|or|,\s*and|,\s*or)?\s*$")
+FOR_LIST = re.compile(r"^\s*\)?,?\s*(?:at\s+[^,;]{1,25}?\s+)?(?:for|of|in)\s+(?:the\s+|both\s+)?$", re.I)
+# materials that only set the scene: a gas or solvent the sample sits in, a substrate, crucible, tube, tip, electrode
+AUX_AFTER = re.compile(
+    r"\s*(?:\(\w{1,6}\)\s*)?(?:single[- ]crystal(?:line)?\s+|\(\d{3}\)\s+|[\w-]+\s+)?(?:substrates?|sub-\s*strates?|crucibles?|tubes?|boats?|"
+    r"ampoules?|capsules?|holders?|gaskets?|anvils?|tips?|foils?|paint|paste|glue|furnace|windows?|moulds?|molds?|"
+    r"atmosphere|gas|flow|stream|solvent|counter\s+electrode|reference\s+electrode|pressure\s+medium|buffer\s+layers?)\b",
+    re.I,
+)
+AUX_BEFORE = re.compile(
+    r"(?:\b(?:in|under)\s+(?:an?\s+|the\s+)?(?:pure\s+|flowing\s+|dry\s+|high[- ]purity\s+|\d+\s*%\s*)?|\bflowing\s+|"
+    r"\bdissolved\s+in\s+|\btips?\s+of\s+|\bmade\s+of\s+|\bon\s+(?:an?\s+|the\s+)?(?:single[- ]crystal(?:line)?\s+)?|"
+    r"\batmosphere\s+of\s+)$",
+    re.I,
+)
+# inert gases and solvents (not H2, O2, CH4: in fuel cells and catalysis the reactant is a material of the record)
+# supports of a device: the material of a record only when the sentence names no other
+SUPPORT_AFTER = re.compile(
+    r"\s*(?:\(\w{1,6}\)\s*)?(?:single[- ]crystal(?:line)?\s+|\(\d{3}\)\s+|[\w-]+\s+)?(?:substrates?|sub-\s*strates?|"
+    r"counter\s+electrode|reference\s+electrode)\b",
+    re.I,
+)
+GAS_OR_SOLVENT = re.compile(
+    r"^(?:argon|Ar|nitrogen|N2|N 2|air|helium|He|vacuum|water|H2O|H 2 O|D2O|ethanol|"
+    r"methanol|chloroform|toluene|chlorobenzene|dichloromethane|THF|DMF|DMSO|acetone|isopropanol)$",
+    re.I,
+)
 ROOM_CONDITIONS = [
     (r"\b(?:at|near)\s+room\s+temperature\b|\bRT\b(?=[\s,.;)])", "temperature"),
     (r"\b(?:at|under)\s+(?:ambient|atmospheric)\s+pressure\b", "pressure"),
@@ -111,20 +141,27 @@ class TextRulesExtractor:
             methods=find_method_mentions(text),
         )
         f.materials = [m for m in f.materials if not any(q.start <= m.start < q.end for q in f.quantities)]
+        # "the x = 0.25 sample": the composition variable names the material (its number stays a quantity)
+        samples = materials.samples(text, f.materials)
+        if samples:
+            f.materials = sorted(f.materials + samples, key=lambda m: m.start)
         mains, conds = self._split_conditions(text, f)
         if f.methods:
             ctx.method = f.methods[0].raw
         method = ctx.method
-        mains = self._split_respective_lists(text, mains, f.materials)
-        paired = self._respectively(text, mains, f.materials)
+        # a gas, solvent, substrate or crucible is never the material a property is stated for
+        linkable = [m for m in f.materials if not self._auxiliary(text, m)]
+        scene = [m for m in f.materials if m not in linkable]
+        mains = self._split_respective_lists(text, mains, linkable)
+        paired = self._respectively(text, mains, linkable)
         keyword_conditions = self._keyword_conditions(text, base, conds)
         for q in mains:
             prop, prop_flag = self._property_for(q, f.properties, ctx, text, base)
             if q in paired:
                 mat, mat_flag = self._material(paired[q], materials, base), None
             else:
-                mat, mat_flag = self._material_for(q, f.materials, ctx, materials, base, text)
-            if mat_flag in ("no_material", "material_from_context") and prop is not None:
+                mat, mat_flag = self._material_for(q, linkable, ctx, materials, base, text, scene)
+            if mat_flag in ("no_material", "material_from_context", "material_auxiliary") and prop is not None:
                 named = self._material_of_phrase(text, q, base)
                 if named is not None:
                     mat, mat_flag = named, "material_from_phrase"
@@ -148,8 +185,8 @@ class TextRulesExtractor:
                 flags=flags,
             )
         # the paragraph remembers the last explicit material and property
-        if f.materials:
-            m = f.materials[-1]
+        if linkable:
+            m = linkable[-1]
             ctx.material = self._material(m, materials, base)
         if f.properties:
             p = f.properties[-1]
@@ -190,14 +227,55 @@ class TextRulesExtractor:
         return out
 
     @staticmethod
-    def _respectively(text: str, mains: list, mentions: list) -> dict:
-        """"A and B show Tc of 17 K and 37 K, respectively": the n materials before the values pair with them in order."""
-        if len(mains) < 2 or not RESPECTIVELY.search(text):
-            return {}
-        before = [m for m in mentions if m.end <= mains[0].start]
-        if len(before) < len(mains):
-            return {}
-        return dict(zip(mains, before[-len(mains) :], strict=True))
+    def _auxiliary(text: str, m) -> bool:
+        """'on LaSrAlO4 substrates', 'in YSZ crucibles', 'annealed in argon', 'tips of tungsten': a material that only
+        sets the scene of the measurement."""
+        if AUX_AFTER.match(text, m.end):
+            return True
+        before = text[max(0, m.start - 40) : m.start]
+        if re.search(r"\b(?:tips?\s+of|made\s+of)\s+$", before, re.I):
+            return True
+        return bool(GAS_OR_SOLVENT.match(m.raw.strip()) and AUX_BEFORE.search(before))
+
+    @staticmethod
+    def _segment(text: str, pos: int) -> tuple[int, int]:
+        """The stretch of the sentence around pos between glued full stops ('...respectively.On the other hand')."""
+        start, end = 0, len(text)
+        for g in GLUED_STOP.finditer(text):
+            if g.start() <= pos:
+                start = g.start()
+            else:
+                end = g.start()
+                break
+        return start, end
+
+    def _respectively(self, text: str, mains: list, mentions: list) -> dict:
+        """"A and B show Tc of 17 K and 37 K, respectively": the values listed right before "respectively" pair in order
+        with as many materials before them in the same sentence; a citation "(6)" inside the list does not break it."""
+        out: dict = {}
+        if len(mains) < 2:
+            return out
+        for r in RESPECTIVELY.finditer(text):
+            a, _ = self._segment(text, r.start())
+            vals = [q for q in mains if q.start >= a and q.end <= r.start()]
+            if len(vals) < 2:
+                continue
+            run = [vals[-1]]
+            for q in reversed(vals[:-1]):
+                if not LIST_GAP.match(text[q.end : run[0].start]):
+                    break
+                run.insert(0, q)
+            n = len(run)
+            after = [m for m in mentions if m.start >= run[-1].end and m.end <= r.start()]
+            if n >= 2 and len(after) >= n and FOR_LIST.match(text[run[-1].end : after[0].start]):
+                # "0.087 and 0.065 Ω cm2 for x = 0.05 and x = 0.10, respectively"
+                out.update(zip(run, after[:n], strict=True))
+                continue
+            mats = [m for m in mentions if m.start >= a and m.end <= run[0].start]
+            if n < 2 or after or len(mats) < n or r.start() - run[-1].end > 60:
+                continue
+            out.update(zip(run, mats[-n:], strict=True))
+        return out
 
     @staticmethod
     def _keyword_conditions(text: str, base: int, conds: list) -> list[Condition]:
@@ -267,9 +345,14 @@ class TextRulesExtractor:
             return (ctx.property_raw or "", ctx.property_id, None), "property_from_context"
         return None, "no_property"
 
-    def _material_for(self, q, mentions, ctx: Context, materials, base: int, text: str = ""):
-        before = [m for m in mentions if m.end <= q.start]
-        after = [m for m in mentions if m.start >= q.end]
+    def _material_for(self, q, mentions, ctx: Context, materials, base: int, text: str = "", scene=()):
+        a, b = self._segment(text, q.start) if text else (0, 1 << 30)
+        supports = [m for m in scene if SUPPORT_AFTER.match(text, m.end)]
+        if supports and not any(a <= m.start and m.end <= b for m in mentions):
+            # "a cell on a Ni-YSZ substrate achieved 588 mW cm−2": a support is the material when nothing else is named
+            mentions = sorted([*mentions, *supports], key=lambda m: m.start)
+        before = [m for m in mentions if a <= m.start and m.end <= q.start]
+        after = [m for m in mentions if m.start >= q.end and m.end <= b]
         # "Tc of 51 K for NdOFeAs", "increases Tc up to 1 K in CeRhIrIn5": the material the value is stated for
         if after and FOR_MATERIAL.match(text[q.end : after[0].start]):
             return self._material(after[0], materials, base), None
@@ -277,8 +360,14 @@ class TextRulesExtractor:
             return self._material(before[-1], materials, base), None
         if after:
             return self._material(after[0], materials, base), None
+        earlier = [m for m in mentions if m.end <= a]
+        if earlier:  # the sentence glued before this one
+            return self._material(earlier[-1], materials, base), "material_from_context"
         if ctx.material is not None:
             return ctx.material.model_copy(update={"span": None}), "material_from_context"
+        near = [m for m in scene if a <= m.start and m.end <= b]
+        if near:  # only a gas, solvent or crucible is named: kept, flagged (the score ranks it down)
+            return self._material(min(near, key=lambda m: abs(m.start - q.start)), materials, base), "material_auxiliary"
         return None, "no_material"
 
     @staticmethod

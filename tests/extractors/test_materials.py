@@ -695,3 +695,16 @@ def test_curated_names_are_all_strings():
             assert x is None or isinstance(x, (str, int, float)) and not isinstance(x, bool), x
 
     walk(data)
+
+
+def test_document_samples_named_by_composition_variable():
+    from extractors.materials import DocumentMaterials
+
+    text = "La2−xSrxCuO4 crystals. The x = 0.15 sample, the 0.031 ≤ x ≤ 0.145 samples and x = 0.05 and 0.1; T = 0.2 K."
+    dm = DocumentMaterials()
+    dm.learn(text)
+    got = {m.raw: m.formula for m in dm.samples(text, dm.find(text))}
+    assert got == {"x = 0.15": "La1.85Sr0.15CuO4", "0.031 ≤ x ≤ 0.145": None, "x = 0.05 and 0.1": None}
+    # without a variable formula in the document, only a sample noun makes it a sample
+    other = DocumentMaterials()
+    assert [m.raw for m in other.samples("x = 0.2 samples; the fit gives x = 0.3.")] == ["x = 0.2"]

@@ -123,3 +123,63 @@ def test_value_stated_for_a_following_material():
     s = "Oxygen vacancies raise the maximum Tc of 51 K for NdFeAsO compared with LaFeAsO."
     (r,) = [r for r in extract_texts([("d", s)]) if r.property.id == "critical_temperature"]
     assert r.material.raw == "NdFeAsO"
+
+
+def _tc_pairs(text: str) -> set:
+    recs = [r for r in extract_texts([("d", text)]) if r.property.id == "critical_temperature"]
+    return {(r.material.raw if r.material else None, r.quantity.values[0]) for r in recs}
+
+
+def test_composition_variable_names_the_sample():
+    s = "We grew BaFe2(As1−xPx)2 crystals. In the x = 0.25 sample, Tc reaches 30 K."
+    (r,) = [r for r in extract_texts([("d", s)]) if r.property.id == "critical_temperature"]
+    assert r.material.raw == "x = 0.25"
+    assert r.material.formula == "BaFe2(As0.75P0.25)2"
+    assert s[r.material.span.start : r.material.span.end] == "x = 0.25"
+
+
+def test_composition_variable_after_the_value():
+    s = "We grew Bi2Sr2−xLaxCuO6 crystals. The Tc (84 K) for the x = 0 sample is lower than the Tc (87 K) for x = 0.1."
+    assert _tc_pairs(s) >= {("x = 0", 84.0), ("x = 0.1", 87.0)}
+
+
+def test_variable_without_a_variable_formula_is_no_material():
+    s = "The fit gives n = 1.99 and a Tc of 42.6 K for MgB2."
+    assert ("MgB2", 42.6) in _tc_pairs(s)
+    recs = extract_texts([("d", s)])
+    assert not any(r.material and r.material.raw.startswith("n =") for r in recs)
+
+
+def test_respectively_with_a_citation_inside_the_list():
+    s = "The Tc of Sr2ScFePO3 and Sr2VFeAsO3 are 17 K (6) and 37.2 K, respectively."
+    assert _tc_pairs(s) == {("Sr2ScFePO3", 17.0), ("Sr2VFeAsO3", 37.2)}
+
+
+def test_respectively_in_a_sentence_glued_to_the_next():
+    s = "Two osmates, RbOs2O6 and KOs2O6, show Tc of 6.3 K and 9.6 K, respectively.On the other hand, CsOs2O6 is new."
+    assert _tc_pairs(s) == {("RbOs2O6", 6.3), ("KOs2O6", 9.6)}
+
+
+def test_respectively_with_the_materials_after_the_values():
+    s = "The conductivity reaches 43.5 S cm−1 and 51.6 S cm−1 for LaCoO3 and LaFeO3, respectively."
+    recs = [r for r in extract_texts([("d", s)]) if r.quantity.unit_raw and "S" in r.quantity.unit_raw]
+    assert {(r.material.raw, r.quantity.values[0]) for r in recs} == {("LaCoO3", 43.5), ("LaFeO3", 51.6)}
+
+
+@pytest.mark.parametrize(
+    "sentence,material",
+    [
+        ("YBCO crystals were grown in yttria stabilized zirconia crucibles and reach a Tc of 93 K.", "YBCO"),
+        ("Single crystals of PCCO were annealed in argon to achieve a Tc of 22.5 K.", "PCCO"),
+        ("The Nb film was grown on MgO substrates and shows a Tc of 9.1 K.", "Nb"),
+    ],
+    ids=["crucible", "gas", "substrate"],
+)
+def test_gas_crucible_and_substrate_are_not_the_material(sentence, material):
+    assert {m for m, _ in _tc_pairs(sentence)} == {material}
+
+
+def test_substrate_is_the_material_when_nothing_else_is_named():
+    s = "A cell on a conventional Ni-YSZ substrate achieved a power density of 588 mW cm−2 at 500 °C."
+    recs = [r for r in extract_texts([("d", s)]) if r.quantity.values and r.quantity.values[0] == 588]
+    assert recs and recs[0].material is not None and recs[0].material.raw == "Ni-YSZ"
