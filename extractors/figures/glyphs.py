@@ -56,8 +56,17 @@ def _explode(s: Shape) -> list[Shape]:
 
 
 def glyph_words(shapes: Sequence[Shape]) -> list[list[Shape]]:
-    """Glyph shapes grouped into horizontal words: overlapping rows, gaps under a third of the glyph height."""
+    """Glyph shapes grouped into horizontal words: overlapping rows, gaps under a third of the glyph height.
+
+    Two glyphs join when the gap between them is at most 0.45 of the taller one's height (at least 2 pt) and their
+    rows overlap by 0.3 of the smaller height, or the smaller one's centre lies within the bigger one's rows (20 %
+    margin); words are the connected groups. Candidate pairs come from a sorted sweep over x (only glyphs starting
+    within reach of a glyph's right edge can join it) and are tested in numpy, a chunk of pairs at a time.
+    """
     gl = sorted((g for s in shapes if _glyph(s) for g in _explode(s)), key=lambda s: s.rect[0])
+    if not gl:
+        return []
+    edges = _word_edges(gl)
     parent = list(range(len(gl)))
 
     def find(i: int) -> int:
@@ -66,6 +75,62 @@ def glyph_words(shapes: Sequence[Shape]) -> list[list[Shape]]:
             i = parent[i]
         return i
 
+    for i, j in edges:
+        parent[find(i)] = find(j)
+    groups: dict[int, list[Shape]] = {}
+    for i, s in enumerate(gl):
+        groups.setdefault(find(i), []).append(s)
+    return sorted(groups.values(), key=lambda g: (min(s.rect[1] for s in g), min(s.rect[0] for s in g)))
+
+
+_PAIR_CHUNK = 500_000  # candidate pairs tested at once (bounds memory on dense figures)
+
+
+def _word_edges(gl: list[Shape]):
+    """(i, j) index pairs of glyphs (sorted by left edge) that join into one word."""
+    import numpy as np
+
+    r = np.array([s.rect for s in gl], dtype=np.float64)
+    x0, y0, x1, y1 = r[:, 0], r[:, 1], r[:, 2], r[:, 3]
+    h = y1 - y0
+    cy = (y0 + y1) / 2
+    n = len(gl)
+    reach = 0.45 * max(float(h.max()), 2.0) + 1.0  # no glyph starting further right of x1 can join (1 pt slack)
+    if not np.isfinite(r).all() or reach >= 0.5 * MAX_WORD_W:
+        return _word_edges_slow(gl)
+    idx = np.arange(n)
+    ends = np.maximum(np.searchsorted(x0, x1 + reach, side="right"), idx + 1)
+    counts = ends - idx - 1
+    out: list[tuple[int, int]] = []
+    start = 0
+    cum = np.cumsum(counts)
+    while start < n:
+        base = int(cum[start - 1]) if start else 0
+        stop = max(start + 1, int(np.searchsorted(cum, base + _PAIR_CHUNK, side="right")))
+        stop = min(stop, n)
+        c = counts[start:stop]
+        total = int(c.sum())
+        if total:
+            ii = np.repeat(idx[start:stop], c)
+            offs = np.arange(total) - np.repeat(np.cumsum(c) - c, c)
+            jj = ii + 1 + offs
+            ha, hb = h[ii], h[jj]
+            hh = np.maximum(np.maximum(ha, hb), 2.0)
+            near = ~(x0[jj] - x1[ii] > 0.45 * hh)
+            overlap = np.minimum(y1[ii], y1[jj]) - np.maximum(y0[ii], y0[jj]) >= 0.3 * np.minimum(ha, hb)
+            a_small = ha < hb
+            sc = np.where(a_small, cy[ii], cy[jj])
+            big = np.where(a_small, jj, ii)
+            inside = (y0[big] - 0.2 * h[big] <= sc) & (sc <= y1[big] + 0.2 * h[big])
+            ok = near & (overlap | inside)
+            out.extend(zip(ii[ok].tolist(), jj[ok].tolist(), strict=True))
+        start = stop
+    return out
+
+
+def _word_edges_slow(gl: list[Shape]) -> list[tuple[int, int]]:
+    """The same pairs as `_word_edges` by a plain double loop (degenerate inputs: huge or non-finite boxes)."""
+    out = []
     for i, a in enumerate(gl):
         for j in range(i + 1, len(gl)):
             b = gl[j]
@@ -78,11 +143,8 @@ def glyph_words(shapes: Sequence[Shape]) -> list[list[Shape]]:
             small = a if a.h < b.h else b
             big = b if small is a else a
             if hi - lo >= 0.3 * min(a.h, b.h) or big.rect[1] - 0.2 * big.h <= small.cy <= big.rect[3] + 0.2 * big.h:
-                parent[find(i)] = find(j)
-    groups: dict[int, list[Shape]] = {}
-    for i, s in enumerate(gl):
-        groups.setdefault(find(i), []).append(s)
-    return sorted(groups.values(), key=lambda g: (min(s.rect[1] for s in g), min(s.rect[0] for s in g)))
+                out.append((i, j))
+    return out
 
 
 def _box(g: list[Shape]) -> Box:

@@ -43,7 +43,7 @@ def digitize_document(doc: ParsedDocument, pdf_path: Path | None, fc) -> list[Fi
     from extractors.figures.common import page_inputs
 
     out: list[FigureResult] = []
-    pages: dict[int, tuple] = {}
+    pages: dict = {}  # page number -> (shapes, lines, n); ("dl", page number) -> the page's display list
     try:
         pdf = pymupdf.open(pdf_path)
     except Exception as e:
@@ -96,7 +96,7 @@ def _one(doc, fig: Figure, pdf, pages: dict, n_paths: int, fc, page_inputs) -> F
         res = digitize_vector(mine, mine_lines, region, **kw)
         if fc.ocr_glyphs and res.status in ("no_axes", "non_numeric", "uncalibrated"):
             # tick labels drawn as glyph outlines (no text layer): read them and try again
-            glyph_lines, text_shapes = _ocr_glyphs(mine, page)
+            glyph_lines, text_shapes = _ocr_glyphs(mine, _display_list(pages, fig.page, page))
             if glyph_lines:
                 again = digitize_vector(mine, mine_lines + glyph_lines, region, text_shapes=text_shapes, **kw)
                 if again.status != "no_axes" or res.status == "no_axes":
@@ -106,7 +106,7 @@ def _one(doc, fig: Figure, pdf, pages: dict, n_paths: int, fc, page_inputs) -> F
                     res = again
         res.bbox = fig.bbox
     if fig.images and (res is None or res.status not in ("digitized", "no_series")):
-        raster = _raster(doc, fig, page, fc)
+        raster = _raster(doc, fig, _display_list(pages, fig.page, page), fc)
         if raster is not None and (res is None or raster.status == "digitized"):
             return raster
     if res is None:
@@ -118,8 +118,19 @@ def _one(doc, fig: Figure, pdf, pages: dict, n_paths: int, fc, page_inputs) -> F
     return res
 
 
+def _display_list(pages: dict, number: int, page):
+    """The page's display list, built once per page: `page.get_pixmap(clip=...)` builds one on every call (the
+    page's whole content list, ~10 ms), and each figure renders dozens of glyph words; `DisplayList.get_pixmap` is
+    what `page.get_pixmap` calls, so the pixels are the same."""
+    key = ("dl", number)
+    if key not in pages:
+        pages[key] = page.get_displaylist()
+    return pages[key]
+
+
 def _ocr_glyphs(shapes, page) -> tuple[list, set[int]]:
-    """Text lines OCR'd from glyph outlines (empty when no OCR engine is installed)."""
+    """Text lines OCR'd from glyph outlines (empty when no OCR engine is installed); `page`: a page or its display
+    list (anything with get_pixmap(matrix, clip, alpha))."""
     import numpy as np
     import pymupdf
 
@@ -141,7 +152,8 @@ def _overlaps(r, region) -> bool:
 
 
 def _raster(doc, fig: Figure, page, fc) -> FigureResult | None:
-    """The raster digitizer on the figure's largest image, rendered from the page (None when unavailable)."""
+    """The raster digitizer on the figure's largest image, rendered from the page or its display list (None when
+    unavailable)."""
     if not fc.raster:
         return None
     try:

@@ -55,3 +55,28 @@ def test_ocr_of_outlines_calibrates_exactly(outlined_case):
     assert all(s.x.residual < 2e-3 and s.y.residual < 2e-3 for s in res.series)
     score = score_case(res, case.to_json())
     assert score.n_matched >= 1 and score.median_error < 1e-3
+
+
+def test_word_sweep_joins_the_same_pairs_as_the_double_loop(monkeypatch, outlined_case):
+    """The numpy sweep over x finds exactly the pairs of the plain double loop (random boxes, tiny pair chunks,
+    and the glyphs of a real outlined plot), so words do not change with the speed-up."""
+    import random
+
+    from extractors.figures import glyphs
+    from extractors.figures.common import Shape
+
+    rnd = random.Random(7)
+    for trial in range(60):
+        gl = []
+        for k in range(rnd.randint(1, 250)):
+            x, y = rnd.choice([rnd.uniform(0, 200), round(rnd.uniform(0, 200), 1)]), rnd.uniform(0, 200)
+            h = rnd.choice([rnd.uniform(0.3, 16), 2.0, 4.0])
+            gl.append(Shape(idx=k, stroke=None, fill="#000000", width=0.0, dashed=False,
+                            rect=(x, y, x + rnd.uniform(0.3, 8), y + h)))
+        gl.sort(key=lambda s: s.rect[0])
+        monkeypatch.setattr(glyphs, "_PAIR_CHUNK", rnd.randint(1, 40) if trial % 2 else 500_000)
+        assert set(glyphs._word_edges(gl)) == set(glyphs._word_edges_slow(gl))
+    _, doc = outlined_case
+    shapes, _, _ = page_inputs(doc[0], tuple(doc[0].rect))
+    gl = sorted((g for s in shapes if glyphs._glyph(s) for g in glyphs._explode(s)), key=lambda s: s.rect[0])
+    assert set(glyphs._word_edges(gl)) == set(glyphs._word_edges_slow(gl)) != set()
