@@ -788,8 +788,10 @@ def _size_stats(texts: list[PageText]) -> tuple[float, float]:
 def _equation_label(b: _Block, left: float) -> str | None:
     """"(3)" / "" when the block is a display equation, None otherwise."""
     text = b.text
+    if len(text) > 400:
+        return None
     chars = [c for c in text if not c.isspace()]
-    if not chars or len(text) > 400:
+    if not chars:
         return None
     n = len(chars)
     mathy = sum(c in _MATH for c in chars) + sum(len(f.text) for r in b.rows for f in r.frags if f.math)
