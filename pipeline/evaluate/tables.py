@@ -13,7 +13,8 @@ Each gold value cell is a tuple (material, property, value, unit); one-to-one gr
     a dimensionless gold cell matches a record without unit;
   - strict: value+unit, and the material matches loosely (normalized strings equal or one containing the other,
     or the same reduced formula), and the property matches (the gold id when it has one, else the gold's raw name
-    and the predicted raw header share all the tokens of the shorter one).
+    and the predicted raw header share all the tokens of the shorter one; a predicted id where the gold has none
+    is a wrong property).
 Per table, `errors` lists examples: `fn`/`fp` at the value+unit level, and `strict_wrong`: gold cells whose value and
 unit were found but whose material or property differ (which one, gold != predicted).
 """
@@ -153,6 +154,8 @@ def _tokens(s: str) -> set[str]:
 def property_match(g: GoldCell, rec: Record) -> bool:
     if g.property_id:
         return rec.property.id == g.property_id
+    if rec.property.id:  # the gold says no vocabulary property fits: an id is a wrong normalisation
+        return False
     a, b = _tokens(g.property_raw), _tokens(rec.property.raw)
     if not a or not b:
         return False
@@ -282,7 +285,7 @@ def score_table_corpus(
     for paper, gts in by_paper.items():
         pdf = find_pdf(paper, shared_data)
         if pdf is None:
-            reason = f"PDF absent: {paper} (not in data/papers nor shared/data/open_pdfs)"
+            reason = f"PDF absent: {paper} (not in data/papers nor shared/data/open_pdfs or pdf_samples/pdf)"
             _unscored(gts, paper, reason, skipped, per_table, on_table)
             continue
         paper_id = hashlib.sha256(pdf.read_bytes()).hexdigest()[:16]

@@ -82,7 +82,7 @@ class TableCorpus:
             "tables": len(self.tables),
             "papers": len({t.paper_file for t in self.tables}),
             "value_cells": sum(len(t.cells) for t in self.tables),
-            "note": "PDF tables, hand-annotated (tests/fixtures/table_gold)",
+            "note": f"PDF tables, hand-annotated (tests/fixtures/{self.root.name})",
         }
 
     def limited(self, limit: int | None) -> "TableCorpus":
@@ -145,15 +145,21 @@ def load_table(path: Path) -> GoldTable:
     return t
 
 
-def load(root: Path | str = DATA_DIR) -> TableCorpus:
+def load(root: Path | str = DATA_DIR, name: str = NAME) -> TableCorpus:
     root = Path(root)
     tables = [load_table(p) for p in sorted(root.glob("*.json"))]
-    return TableCorpus(NAME, root, tables)
+    return TableCorpus(name, root, tables)
+
+
+# where PDFs are looked for under shared/data, in order (open_pdfs: CC BY papers; pdf_samples/pdf: internal-use
+# arXiv preprints of the table_heldout corpus, never copied into the repo)
+SHARED_PDF_DIRS = ("open_pdfs", "pdf_samples/pdf")
 
 
 def find_pdf(paper_file: str, shared_data: Path | None) -> Path | None:
-    """data/papers/<file> when bundled, else <shared/data>/open_pdfs/<file>; None when neither exists."""
+    """data/papers/<file> when bundled, else <shared/data>/open_pdfs/<file>, else <shared/data>/pdf_samples/pdf/<file>;
+    None when none exists."""
     candidates = [BUNDLED / paper_file]
     if shared_data is not None:
-        candidates.append(Path(shared_data) / "open_pdfs" / paper_file)
+        candidates += [Path(shared_data) / d / paper_file for d in SHARED_PDF_DIRS]
     return next((p for p in candidates if p.is_file()), None)
