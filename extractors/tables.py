@@ -15,12 +15,20 @@ For every table of the document:
      caption names: "to the given fluence" over `φn t (10^21 m−2)`), it becomes a condition column whose value is a
      condition of the row's other records; conditions written in a header, cue or not ("Ic (A/cm-w) 77 K, self
      field", a sub-header "5 K" under a spanning "Jc"), are conditions of the column's records;
+     only headers that name a process or measurement parameter (T, Temperature, Time, f, "Annealing temperature",
+     "Centrifuge speed") become T/time/pressure/frequency condition columns: a symbol with a subscript or a
+     difference (T0, TA, Tonset, ΔTc) or a qualified result ("Onset temperature") is a value column whose records
+     keep the raw header and no id; a caption or footnote defining the header symbol by name ("the critical
+     temperature, Tc, ...", "Tc (critical temperature)") decides its property over cue words, and a name outside
+     the vocabulary leaves it without id; a bare symbol over a column without unit ("γ" over critical exponents)
+     keeps its id only on values whose own unit fits the property (else flag `property_dimension_mismatch`);
   4. each cell: missing markers (–, —, n.a., N/A, ...) give no record; footnote markers (a, *, †, ‡, superscript
      letters) are split off and the footnote's text (blocks in `table.footnote_ids`, matched by marker) adds
      conditions and a method; the value is read by `find_quantities` on the cell text, with the header unit
      appended when the cell has none (a unitless column is read with a placeholder unit that is then dropped);
-  5. caption and footnote context: conditions introduced by a cue ("at 300 K", "under 1 GPa") and methods
-     ("calculated with PBE", "measured by XRD") apply to every record of the table.
+  5. caption and footnote context: conditions introduced by a cue ("at 300 K", "under 1 GPa"; "T =" but not
+     "b =", a lattice parameter) and methods ("calculated with PBE", "measured by XRD") apply to every record of
+     the table; several cued values of one kind are a list and give none. Wyckoff site labels "4(c)" are no values.
 
 Spans: `quantity.span` indexes the value cell's text (the evidence item `"{table.id}:r{row}c{col}"`).
 `material.span` indexes the text of the material's own cell and `property.span` the text of the column's combined
@@ -31,7 +39,7 @@ Record ids: `Record.make_id(paper_id, "tables", source_id, quantity.span.start, 
 plain value cell and tells apart the rare cells holding two values. Flags: `from_table` always; `unit_from_header`,
 `unit_from_caption`, `unit_from_cell` or `no_unit`; `header_scale:1e+10`; `material_from_caption`,
 `material_from_header`, `row_label:r1c0` (a sample label that names no material), `material_label`, `no_material`;
-`no_property`; `footnote:a`; `transposed`.
+`no_property`; `property_dimension_mismatch`; `footnote:a`; `transposed`.
 """
 
 from __future__ import annotations
@@ -86,13 +94,50 @@ CAPTION_UNIT = re.compile(
 )
 CONDITION_CUE = re.compile(
     r"(?:\b(?:at|under|in|with|@|below|above|measured\s+at|obtained\s+at)(?:\s+(?:a|an|the))?"
-    r"(?:\s+[\w\-−]+){0,3}?(?:\s+of)?|[TPHB]\s*=|temperatures?)\s*[~≈∼(]?\s*$",
+    r"(?:\s+[\w\-−]+){0,3}?(?:\s+of)?|(?-i:[TPHB])\s*=|temperatures?)\s*[~≈∼(]?\s*$",
     re.I,
 )
 CONDITION_COLUMNS = {"temperature", "pressure", "magnetic_field"}
 PARAMETER_CONDITIONS = {"temperature", "pressure", "time", "frequency"}
 RESULT_LIKE_CONDITIONS = {"magnetic_field", "current_density", "voltage"}  # as often a table's results
 CONDITION_SYMBOLS = {"t", "temp", "temperature", "p", "pressure", "b", "h", "field", "μ0h"}
+# Headers that name a process or measurement parameter on their own ("T (K)", "Time (h)", "f (Hz)")...
+PARAMETER_LABELS = {
+    "t",
+    "temp",
+    "temp.",
+    "temperature",
+    "p",
+    "pressure",
+    "f",
+    "ν",
+    "ω",
+    "freq",
+    "freq.",
+    "frequency",
+    "time",
+    "duration",
+    "period",
+    "speed",
+    "rpm",
+}
+# ... or with a process/measurement word ("Annealing temperature", "Centrifuge speed", "Measurement frequency");
+# other qualified temperatures and times are results ("Onset temperature", "Relaxation time", T0, Tmax, ΔTc)
+PROCESS_WORD = re.compile(
+    r"\b(?:anneal|sinter|grow|growth|calcin|deposit|substrate|reaction|synthes|test|operat|process|treat|"
+    r"ag(?:e|ei)ng|hold|dwell|soak|mill|sonicat|centrifug|irradiat|exposure|fir(?:e|ing)|dry|drying|cur(?:e|ing)|"
+    r"pyroly|carboni[sz]|heat|cool|quench|hydrothermal|stir|rotat|immers|etch|oxidation|storage|cycl|measur|"
+    r"record|scan|sweep|ramp|excitation|applied|bath|furnace|precursor|evaporat|sputter|spin)",
+    re.I,
+)
+# a symbol with a subscript or a difference names a characteristic value, not a parameter (T0, TA, Tonset, ΔTc)
+CHARACTERISTIC_SYMBOL = re.compile(r"[Δ∆δ]\s*\S.*|[A-Za-zΑ-Ωα-ω][_^]?[\w′'*,]{1,8}")
+# Wyckoff site labels ("4(c)"): an integer with a bracketed letter is no value (an uncertainty is digits)
+SITE_LABEL = re.compile(r"\d{1,3}\s*\([a-z]\)")
+# a caption or footnote defining a header symbol by name: "the critical temperature, Tc,", "Tc, the critical
+# temperature", "critical temperature (Tc)", "Tc (critical temperature)", "Tc is the critical temperature"
+NAME_TAIL = re.compile(r"$|\s+(?:by|in|of|at|for|from|on|under|with|along|after|before)\b")
+DEFINITION_NAME = r"(?P<name>[A-Za-z][\w\-]*(?:\s+[A-Za-z][\w\-]*){0,8})"
 # Conditions named by a word, not a number, in a column header ("Ic (A) 77 K, self field", "ρ at RT")
 KEYWORD_CONDITIONS = re.compile(
     r"(?P<field>\b(?:self|zero)[- ]?(?:magnetic[- ])?field\b)|(?P<temp>\broom[- ]temperature\b|\bRT\b)|"
@@ -126,6 +171,7 @@ class Column:
     marker: str | None = None  # footnote marker on the header: applies to the whole column
     conditions: list[Condition] = field(default_factory=list)  # "Jc (MA cm−2) at 4.2 K"
     material: Material | None = None  # "SiO2 thickness (nm)": a material named in the header
+    property_unchecked: bool = False  # id from a bare symbol without a unit: kept only where the value's unit fits
     text_column: bool = False  # most cells are words with a number ("3 MeV protons"): no values
 
 
@@ -240,7 +286,11 @@ class TableExtractor:
         material, mat_flags = _record_material(row_mat, col, ctx)
         flags += mat_flags
         flags += [f"condition:{where}" for _, where in row_conditions]
-        if col.property_id is None:
+        property_id = col.property_id
+        if property_id and col.property_unchecked and not _unit_fits(q, property_id):
+            property_id = None  # "γ" over bare numbers is no Sommerfeld coefficient (a critical exponent)
+            flags.append("property_dimension_mismatch")
+        if property_id is None:
             flags.append("no_property")
         row_header = view.text(r, mat_col) if mat_col is not None else view.text(r, 0)
         snippet = " | ".join([ctx.caption, row_header, col.text, cell.text.strip()])
@@ -248,7 +298,7 @@ class TableExtractor:
             record_id=Record.make_id(doc.paper_id, NAME, source_id, q.span.start if q.span else 0, cell.text),
             paper_id=doc.paper_id,
             material=material,
-            property=PropertyRef(raw=col.property_raw or col.label, id=col.property_id, span=col.property_span),
+            property=PropertyRef(raw=col.property_raw or col.label, id=property_id, span=col.property_span),
             quantity=q,
             conditions=conditions,
             method=method,
@@ -441,11 +491,19 @@ def _header_property(col: Column, ctx: Context) -> None:
     bare = re.sub(r"(?<=[A-Za-z])[\d*]+$|\*?\(0\)$", "", label)
     joined = re.sub(r"(?<=[a-z])-\s?(?=[a-z]{2,})", "", label)  # "rough-ness": a word broken across lines
     tries = [label, bare, joined, col.text]
+    defined = _symbol_definition(label, [ctx.caption, *ctx.footnotes.values()])
+    if defined is not None:  # the caption names the symbol: its name decides, not the symbol's cue words
+        tries = [defined] if find_property_mentions(defined) else []
     for text in dict.fromkeys(tries):
         for m in find_property_mentions(text):
+            if defined is not None and not NAME_TAIL.match(defined[m.end :]):
+                continue  # the defining name's head must be the property ("trapped field by TFM", not "onset
+                # temperature of the rounding effects")
             pid = resolve_mention(m, col.unit or "", ctx.caption)
             if pid is None and not col.unit and "/" not in label:
                 pid = m.property_id  # no unit anywhere: the header's property, unchecked (flag unit_missing)
+                # a bare symbol says too little: the id stays only on values whose unit fits (_record)
+                col.property_unchecked = m.via == "symbol" and defined is None
             if pid:
                 col.property_raw, col.property_id = label, pid
                 start = col.text.find(m.raw)
@@ -455,7 +513,9 @@ def _header_property(col: Column, ctx: Context) -> None:
     cond = condition_for_unit(col.unit) if col.unit else None
     named = {k.condition_id for k in find_condition_keywords(col.text)}
     if cond in CONDITION_COLUMNS and (cond in named or label.lower() in CONDITION_SYMBOLS):
-        col.condition_id = cond
+        # "Temperature (K)", "Measurement temperature": a condition; "Onset temperature (K)": a result
+        if label.lower() in CONDITION_SYMBOLS or cond not in PARAMETER_CONDITIONS or _names_parameter(label):
+            col.condition_id = cond
     col.property_raw = label
 
 
@@ -475,8 +535,59 @@ def _parameter_columns(columns: list[Column], mat_col: int | None, caption: str 
         if c == mat_col or col.property_id or col.condition_id or col.text_column or not col.unit:
             continue
         cond = condition_for_unit(col.unit)
-        if cond in PARAMETER_CONDITIONS or (cond and cond in named):
+        if cond in PARAMETER_CONDITIONS and _names_parameter(col.label):
             col.condition_id = cond
+        elif cond and cond in named and cond not in PARAMETER_CONDITIONS:  # T, t, P, f: by the header only
+            col.condition_id = cond
+
+
+def _names_parameter(label: str) -> bool:
+    """A header naming a process or measurement parameter: "T", "Time", "f", "Annealing time", "Sintering
+    temperature", "Centrifuge speed"; not a characteristic value (T0, TA, Tonset, ΔTc, "Onset temperature")."""
+    low = " ".join(label.lower().split())
+    if low in PARAMETER_LABELS:
+        return True
+    if CHARACTERISTIC_SYMBOL.fullmatch(label.strip()) or re.match(r"\s*[Δ∆δ]", label):
+        return False
+    return bool(PROCESS_WORD.search(label))
+
+
+def _symbol_definition(label: str, texts: list[str]) -> str | None:
+    """The name a caption or footnote gives the header symbol `label` ("The critical temperature, Tc, ..." ->
+    "critical temperature"), or None. Only short symbols are looked for (Tc, ΔTc, Bc, η), not header phrases."""
+    sym = label.strip()
+    if not sym or len(sym) > 10 or " " in sym or not CHARACTERISTIC_SYMBOL.fullmatch(sym) and len(sym) > 1:
+        return None
+    # a subscript may be printed apart ("T c", "T_c"); Δ has two code points
+    body = r"\s?_?".join(re.escape(ch) if ch not in "Δ∆" else "[Δ∆]" for ch in sym)
+    s = rf"(?<![\w]){body}(?![\w′'])"
+    patterns = (
+        rf"{DEFINITION_NAME}\s*,\s*{s}\s*(?:[,.;:)]|and\b|$)",  # the critical temperature, Tc,
+        rf"{DEFINITION_NAME}\s*\(\s*{s}\s*\)",  # the critical temperature (Tc)
+        rf"{s}\s*,\s*(?:the|a|an)\s+{DEFINITION_NAME}",  # Tc, the critical temperature
+        rf"{s}\s*\(\s*(?:the\s+)?{DEFINITION_NAME}\s*\)",  # Tc (critical temperature)
+        rf"{s}\s+(?:is|denotes|stands\s+for)\s+(?:the\s+)?{DEFINITION_NAME}",  # Tc is the critical temperature
+    )
+    for text in texts:
+        if not text:
+            continue
+        for pat in patterns:
+            m = re.search(pat, text)
+            if m:
+                name = m.group("name")
+                # the name starts after the last conjunction or verb, without its article: "... Tc, and the onset
+                # temperature of the rounding effects, Tonset" -> "onset temperature of the rounding effects"
+                name = re.split(r"\b(?:and|with|are|is|were|was|as)\s+", name, flags=re.I)[-1]
+                name = re.sub(r"^(?:(?:table|tab\.)\s*\S*\s*)?(?:(?:the|a|an)\s+)?", "", name, flags=re.I).strip()
+                if len(name) >= 3 and re.search(r"[a-z]{3,}", name):
+                    return name
+    return None
+
+
+def _unit_fits(q: Quantity, property_id: str) -> bool:
+    from schemas.vocab import unit_fits_property
+
+    return unit_fits_property(q.unit or "", property_id)
 
 
 # ---------------------------------------------------------------------------------------------------- materials
@@ -564,7 +675,7 @@ def _cell_quantities(text: str, col: Column) -> list[tuple[Quantity, list[str]]]
     from extractors.quantities import find_quantities, to_quantity
 
     t = superscript_powers(text.strip())
-    if t.lower() in MISSING or not re.search(r"\d", t):
+    if t.lower() in MISSING or not re.search(r"\d", t) or SITE_LABEL.fullmatch(t):
         return []
     own = [q for q in find_quantities(t) if q.unit]
     if own and not col.unit:
@@ -719,7 +830,9 @@ def _text_conditions(text: str) -> list[Condition]:
         cond = condition_for_unit(q.unit) if q.unit else None
         if cond and CONDITION_CUE.search(text[max(0, q.start - 40) : q.start]):
             out.append(Condition(raw=q.raw, property_id=cond, quantity=to_quantity(q)))
-    return out
+    # one condition of a kind: several values of a kind are a list or range ("at 5, 10 and 20 K"), no condition
+    kinds = [k for k, _ in {(c.property_id, c.raw) for c in out}]
+    return list({c.property_id: c for c in out if kinds.count(c.property_id) == 1}.values())
 
 
 def _header_conditions(label: str) -> tuple[list[Condition], str]:

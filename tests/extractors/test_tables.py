@@ -522,3 +522,99 @@ def test_header_quantities_that_are_not_conditions():
     assert rrr.conditions == [] and rrr.property.raw == "R(300 K)/R(20 K)"
     assert gap.property.id == "band_gap" and gap.property.raw == "Band gap"
     assert [(c.property_id, c.quantity.values) for c in gap.conditions] == [("temperature", [300.0])]
+
+
+# ---------------------------------------------------------------------------------------------------- held-out defects
+# (found on tables the rules were never tuned on, tests/fixtures/table_heldout: critical exponents, spin-fluctuation
+# temperatures, a caption defining Tc, lattice parameters in a caption)
+
+
+def test_bare_symbol_over_unitless_column_takes_no_dimensional_property():
+    """γ is the Sommerfeld coefficient's symbol (mJ mol−1 K−2); over bare numbers (a critical exponent) the record
+    keeps the raw symbol and no id. A cell with a fitting unit of its own keeps the id."""
+    rows = [
+        ["Compound", "β", "γ (TC < T)", "δ"],
+        ["URhSi", "0.30", "1.00", "4.4"],
+        ["UGe2", "0.33", "1.05 mJ/(mol K2)", "4.2"],
+    ]
+    recs = _by_id(_doc(_built(rows, caption="Table 3. Critical exponents of ferromagnets.")))
+    g = recs["t1:r1c2"]
+    assert g.property.id is None and g.property.raw.startswith("γ") and g.quantity.values == [1.0]
+    assert "property_dimension_mismatch" in g.flags
+    assert recs["t1:r2c2"].property.id == "sommerfeld_coefficient"  # its own unit fits
+    assert recs["t1:r1c1"].property.id is None and recs["t1:r1c3"].property.raw == "δ"
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "Table 1. The critical temperature, Tc, of the ferromagnetic samples.",
+        "Table 1. Tc, the critical temperature, of the ferromagnetic samples.",
+        "Table 1. Ferromagnetic samples and their critical temperature (Tc).",
+        "Table 1. Ferromagnetic samples: Tc (critical temperature) and width.",
+    ],
+)
+def test_caption_definition_of_a_symbol_wins_over_cues(caption):
+    """'ferromagnetic' cues Curie temperature for Tc; the caption's own definition says critical temperature."""
+    rows = [["Sample", "Tc (K)"], ["YBa2Cu3O7", "91.1"], ["Bi2Sr2CaCu2O8", "85"]]
+    r = _by_id(_doc(_built(rows, caption=caption)))["t1:r1c1"]
+    assert r.property.id == "critical_temperature" and r.quantity.values == [91.1]
+    plain = _by_id(_doc(_built(rows, caption="Table 1. Ferromagnetic samples.")))["t1:r1c1"]
+    assert plain.property.id == "curie_temperature"  # without a definition the cues decide, as before
+
+
+def test_caption_definition_outside_the_vocabulary_drops_the_symbol_id():
+    """'Tonset' is the symbol of the superconducting onset; defined as the onset of something else it keeps no id."""
+    cap = "Table 1. The onset temperature of the rounding effects, Tonset, of two samples."
+    rows = [["Sample", "Tc (K)", "Tonset (K)"], ["YBa2Cu3O7", "91.1", "150"]]
+    recs = _by_id(_doc(_built(rows, caption=cap)))
+    assert recs["t1:r1c2"].property.id is None and recs["t1:r1c2"].property.raw == "Tonset"
+    assert recs["t1:r1c2"].quantity.values == [150.0]
+    cap2 = "Table 1. The concentrated magnetic field, Bc, and the trapped field by the magnet, BT."
+    rows2 = [["Case", "Bc (T)", "BT (T)"], ["MgB2", "4.73", "2.85"]]
+    recs2 = _by_id(_doc(_built(rows2, caption=cap2)))
+    assert recs2["t1:r1c1"].property.id is None and recs2["t1:r1c2"].property.id == "trapped_field"
+
+
+def test_characteristic_temperatures_are_results_not_row_conditions():
+    """T0, TA, ΔTc, Tonset, Tmax (K) are results of the row; T (K), annealing temperature and time are conditions."""
+    rows = [
+        ["Compound", "TC (K)", "T0 (K)", "TA (K)", "ΔTc (K)", "Tmax (K)"],
+        ["URhSi", "10.5", "64.5", "354", "0.6", "12"],
+    ]
+    recs = _by_id(_doc(_built(rows, caption="Table 2. Spin fluctuation parameters measured at several temperatures.")))
+    tc = recs["t1:r1c1"]
+    assert tc.conditions == []
+    for c, raw in ((2, "T0"), (3, "TA"), (4, "ΔTc"), (5, "Tmax")):
+        r = recs[f"t1:r1c{c}"]
+        assert r.property.id is None and r.property.raw == raw and r.quantity.unit == "K"
+    rows = [
+        ["Film", "Annealing temperature (°C)", "Time (h)", "Band gap (eV)", "Onset temperature (K)"],
+        ["ZnO", "400", "2", "3.3", "120"],
+    ]
+    recs = _by_id(_doc(_built(rows)))
+    gap = recs["t1:r1c3"]
+    assert sorted(c.property_id for c in gap.conditions) == ["temperature", "time"]
+    assert "t1:r1c1" not in recs and "t1:r1c2" not in recs
+    assert recs["t1:r1c4"].property.raw == "Onset temperature" and recs["t1:r1c4"].quantity.values == [120.0]
+
+
+def test_caption_lattice_parameters_are_no_conditions():
+    """'with lattice parameters a = ..., b = ... nm' are results (b = is not the field B =); a list of cued values of
+    one kind gives no condition; one cued temperature does."""
+    cap = (
+        "Table 1. Crystallographic parameters for URhSi at 300 K with lattice parameters a = 0.69970(4) nm, "
+        "b = 0.42109(2) nm, and c = 0.74458(4) nm."
+    )
+    rows = [["Atom", "x", "z"], ["Rh", "0.15004(17)", "0.57177(14)"], ["Si", "0.7870(7)", "0.6056(5)"]]
+    r = _by_id(_doc(_built(rows, caption=cap)))["t1:r1c1"]
+    assert [(c.property_id, c.raw) for c in r.conditions] == [("temperature", "300 K")]
+    cap = "Table 1. Band gaps measured at 10 K and at 300 K."
+    r = _by_id(_doc(_built([["Film", "Band gap (eV)"], ["ZnO", "3.37"]], caption=cap)))["t1:r1c1"]
+    assert r.conditions == []
+
+
+def test_wyckoff_site_labels_are_no_values():
+    rows = [["Atom", "Site", "x"], ["Rh", "4(c)", "0.15004(17)"], ["Si", "4(c)", "0.7870(7)"]]
+    recs = _by_id(_doc(_built(rows)))
+    assert "t1:r1c1" not in recs and recs["t1:r1c2"].quantity.values == [pytest.approx(0.15004)]
