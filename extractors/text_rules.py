@@ -59,6 +59,21 @@ GLUED_STOP = re.compile(r"(?<=[a-z\d\)\]%][.!?])(?=[A-Z][a-z])")
 # between two items of a list of values ("17 K (6) and 37.2 K", "3.0, 7.1 and 9 K"): connectors and citations only
 LIST_GAP = re.compile(r"^\s*(?:[^\s\d,;()\[\]][^\s,;()\[\]]{0,10}\s*)?(?:\(\s*\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\s*\)|\[[\d,\s–-]{1,20}\])?\s*(?:,|;|and|or|,\s*and|,\s*or)?\s*$")
 FOR_LIST = re.compile(r"^\s*\)?,?\s*(?:at\s+[^,;]{1,25}?\s+)?(?:for|of|in)\s+(?:the\s+|both\s+)?$", re.I)
+# a value that is not the property itself: a width, accuracy or increment ("∆Tc = 0.9 K", "transition width of about
+# 0.1 K", "within ±1 K", "suppressed by ~57 K"), or a value assigned to another temperature symbol ("T* ≈ 280 K")
+NOT_THE_VALUE = re.compile(
+    r"(?:\b(?:transition\s+widths?|widths?\s+of\s+the\s+(?:\w+\s+)?transitions?|accuracy|precision|resolution|uncertainty|broadening|spread)\b[^.;:=]{0,25}?|"
+    r"±\s*|[∆Δ]\s?[A-Za-z][\w ]{0,10}?\s*(?:\([^()]{0,20}\)\s*)?[=≈~∼≃]\s*|"
+    r"(?<![\w∆Δ])(?:T\s?\*|T\s?\*?\s?(?:MI|anom|irr|coh|\*\s?(?:charge|spin))|θ|Θ)\s*"
+    r"(?:[=≈~∼≃<>≤≥]\s*)+)(?:about|approximately|around|only|~|∼|≈)?\s*$"
+)
+INCREMENT = re.compile(r"\bby\s*(?:about|approximately|around|only|~|∼|≈)?\s*$")
+# the range or temperature a measurement was made in: "between 14 K and 290 K", "cooled to 100 K"
+MEASURING_RANGE = re.compile(
+    r"(?:\bbetween|\b(?:cooled|cooling|warmed|warming|heated|heating)(?:\s+down|\s+up)?\s+to|\btemperature\s+range(?:\s+of)?)"
+    r"\s*[~≈∼]?\s*$",
+    re.I,
+)
 # materials that only set the scene: a gas or solvent the sample sits in, a substrate, crucible, tube, tip, electrode
 AUX_AFTER = re.compile(
     r"\s*(?:\(\w{1,6}\)\s*)?(?:single[- ]crystal(?:line)?\s+|\(\d{3}\)\s+|[\w-]+\s+)?(?:substrates?|sub-\s*strates?|crucibles?|tubes?|boats?|"
@@ -326,7 +341,19 @@ class TextRulesExtractor:
         return unit_fits_property(q.unit, property_id)
 
     def _property_for(self, q, mentions, ctx: Context, text: str = "", base: int = 0):
-        from schemas.vocab import resolve_mention
+        from schemas.vocab import condition_for_unit, resolve_mention
+
+        before = text[max(0, q.start - 40) : q.start]
+        if NOT_THE_VALUE.search(before):
+            return None, "no_property"
+        if q.unit and q.unit not in ("%", "percent") and INCREMENT.search(before):  # "Tc rises by 5 K"; a relative "by 10 %" is a result
+            return None, "no_property"
+        if (
+            condition_for_unit(q.unit) == "temperature"
+            and MEASURING_RANGE.search(before)
+            and not self._claimed(q, mentions, text)
+        ):
+            return None, "no_property"
 
         best, best_d = None, None
         for p in mentions:

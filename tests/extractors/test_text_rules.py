@@ -183,3 +183,31 @@ def test_substrate_is_the_material_when_nothing_else_is_named():
     s = "A cell on a conventional Ni-YSZ substrate achieved a power density of 588 mW cm−2 at 500 °C."
     recs = [r for r in extract_texts([("d", s)]) if r.quantity.values and r.quantity.values[0] == 588]
     assert recs and recs[0].material is not None and recs[0].material.raw == "Ni-YSZ"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "MgB2 has a Tc of 39 K with a transition width of about 0.3 K.",
+        "MgB2 has a Tc of 39 K and ∆Tc = 0.3 K.",
+        "For MgB2 the Tc of 39 K is determined with an accuracy of ±1 K.",
+        "Doping MgB2 raises the Tc of 39 K by 2 K.",
+        "The pseudogap of MgB2 above its Tc of 39 K appears at T* ≈ 280 K.",
+        "The Tc of MgB2 is 39 K; the resistivity was measured between 2 K and 300 K.",
+    ],
+    ids=["width", "delta", "accuracy", "increment", "other-symbol", "measuring-range"],
+)
+def test_widths_increments_and_other_temperatures_are_not_tc(sentence):
+    assert _tc_pairs(sentence) == {("MgB2", 39.0)}
+
+
+def test_relative_increase_keeps_its_property():
+    s = "The fatigue life of the steel is increased by about 10–15% under a magnetic field."
+    (r,) = [r for r in extract_texts([("d", s)]) if r.quantity.raw == "10–15%"]
+    assert r.property.id is not None
+
+
+def test_band_gap_width_and_range_are_band_gaps():
+    s = "Indium sulfide (In2S3) with a band gap width of 2 eV is tuned between 2.4 eV and 1.8 eV."
+    recs = [r for r in extract_texts([("d", s)]) if r.property.id == "band_gap"]
+    assert {r.quantity.raw for r in recs} >= {"2 eV"}
