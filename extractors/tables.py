@@ -39,7 +39,8 @@ Record ids: `Record.make_id(paper_id, "tables", source_id, quantity.span.start, 
 plain value cell and tells apart the rare cells holding two values. Flags: `from_table` always; `unit_from_header`,
 `unit_from_caption`, `unit_from_cell` or `no_unit`; `header_scale:1e+10`; `material_from_caption`,
 `material_from_header`, `row_label:r1c0` (a sample label that names no material), `material_label`, `no_material`;
-`no_property`; `property_dimension_mismatch`; `footnote:a`; `transposed`.
+`no_property`; `property_dimension_mismatch`; `model_row` (a theory/model row label: material with no
+name); `footnote:a`; `transposed`.
 """
 
 from __future__ import annotations
@@ -132,6 +133,12 @@ PROCESS_WORD = re.compile(
 )
 # a symbol with a subscript or a difference names a characteristic value, not a parameter (T0, TA, Tonset, ΔTc)
 CHARACTERISTIC_SYMBOL = re.compile(r"[Δ∆δ]\s*\S.*|[A-Za-zΑ-Ωα-ω][_^]?[\w′'*,]{1,8}")
+# a row label naming a theory or model, not a material: kept as the row's label, typed neither formula nor name
+MODEL_LABEL = re.compile(
+    r"\b(?:theory|theoretical|model|mean[- ]?field|ising|heisenberg|onsager|renormali[sz]ation|calculated|"
+    r"calculation|simulated|simulation|prediction|predicted)\b|(?<![\w.])[dn]\s*=\s*\d+\s*,\s*[dn]\s*=",
+    re.I,
+)
 # Wyckoff site labels ("4(c)"): an integer with a bracketed letter is no value (an uncertainty is digits)
 SITE_LABEL = re.compile(r"\d{1,3}\s*\([a-z]\)")
 # a caption or footnote defining a header symbol by name: "the critical temperature, Tc,", "Tc, the critical
@@ -491,6 +498,10 @@ def _header_property(col: Column, ctx: Context) -> None:
     bare = re.sub(r"(?<=[A-Za-z])[\d*]+$|\*?\(0\)$", "", label)
     joined = re.sub(r"(?<=[a-z])-\s?(?=[a-z]{2,})", "", label)  # "rough-ness": a word broken across lines
     tries = [label, bare, joined, col.text]
+    if re.fullmatch(
+        r"\S{2,8}", label
+    ):  # a header that is a symbol stands as "peff =" would in text (one letter: too vague)
+        tries.append(f"{label} =")
     defined = _symbol_definition(label, [ctx.caption, *ctx.footnotes.values()])
     if defined is not None:  # the caption names the symbol: its name decides, not the symbol's cue words
         tries = [defined] if find_property_mentions(defined) else []
@@ -630,6 +641,8 @@ def _row_material(view: View, r: int, mat_col: int | None, materials) -> tuple[M
         raw = " ".join(REFERENCE.sub(" ", text).split())
         start = text.find(raw)
         span = CharSpan(start=start, end=start + len(raw)) if start >= 0 else None
+        if MODEL_LABEL.search(raw):  # "(Theory) Mean-field", "d = 3, n = 1": a model, no substance name
+            return Material(raw=raw, span=span), where
         return Material(raw=raw, name=raw, span=span), where
     m = found[0]
     info = materials.resolve(m.raw)
@@ -644,9 +657,10 @@ def _row_material(view: View, r: int, mat_col: int | None, materials) -> tuple[M
 
 def _record_material(row_mat, col: Column, ctx: Context) -> tuple[Material | None, list[str]]:
     """The row's material; a row label that names no material gives way to the column header's or the caption's."""
-    label_only = row_mat is not None and not row_mat[0].formula and row_mat[0].name == row_mat[0].raw
+    model = row_mat is not None and not row_mat[0].formula and not row_mat[0].name  # a theory/model row label
+    label_only = row_mat is not None and not row_mat[0].formula and row_mat[0].name in (row_mat[0].raw, None)
     if row_mat is not None and not (label_only and (col.material or ctx.material)):
-        return row_mat[0], [f"material:{row_mat[1]}"]
+        return row_mat[0], [f"material:{row_mat[1]}"] + (["model_row"] if model else [])
     flags = [f"row_label:{row_mat[1]}"] if row_mat is not None else []
     if col.material is not None:
         return col.material, flags + ["material_from_header"]

@@ -68,6 +68,17 @@ _DASHES = str.maketrans({c: "-" for c in "\u2212\u2013\u2010\u2011\u2012\u2014\u
 _TIMES = str.maketrans({c: "*" for c in "\u00b7\u22c5\u2022\u2219\u00d7\u2715"})
 _DEGREE = "°º˚◦"
 
+# element symbols, longest first (a moment "per U atom"; "T" in μB/T is no element)
+_ELEMENT_RE = "|".join(
+    sorted(
+        "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr Rb Sr Y Zr "
+        "Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir "
+        "Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf".split(),
+        key=len,
+        reverse=True,
+    )
+)
+
 # (pattern, replacement), applied in order. Degree signs and primes go first, before NFKC (which turns "º" into
 # "o" and "˚" into a combining ring); the rest after NFKC, before greek letters and symbols are spelled out.
 _EARLY = [
@@ -88,6 +99,13 @@ _PHRASES = [
     (re.compile(r"(?<![A-Za-z])(?:mol|mole|molar)\s?\.?\s?%", re.I), " mol_percent "),
     (re.compile(r"(?<![A-Za-z])(?:vol|v)\s?\.?\s?%", re.I), " vol_percent "),
     (re.compile(r"(?<![A-Za-z])(?:[µμ]\s?|mu|u)_?B(?![a-zA-Z])"), " mu_B "),
+    # moments per atom of an element or per ion ("μB/U", "μB/Fe atom", "μB per Mn", "μB/ion"): a count, like f.u.
+    (
+        re.compile(
+            rf"( mu_B )\s*(?:/|per)\s*(?:(?:{_ELEMENT_RE})(?:\s?(?:atoms?|ions?|sites?))?|atoms?|ions?|sites?)(?![A-Za-z])"
+        ),
+        r"\1/ formula_unit ",
+    ),
     (re.compile(r"(?<![A-Za-z])f\.\s?u\.?"), " formula_unit "),
     (re.compile(r"(?<![A-Za-z])(?:a\.\s?u\.?|arb\.?\s?units?)", re.I), " arbitrary_unit "),
     (re.compile(r"(?<![A-Za-z])C-rate(?![a-zA-Z])"), " C_rate "),

@@ -618,3 +618,18 @@ def test_wyckoff_site_labels_are_no_values():
     rows = [["Atom", "Site", "x"], ["Rh", "4(c)", "0.15004(17)"], ["Si", "4(c)", "0.7870(7)"]]
     recs = _by_id(_doc(_built(rows)))
     assert "t1:r1c1" not in recs and recs["t1:r1c2"].quantity.values == [pytest.approx(0.15004)]
+
+
+def test_theory_rows_are_no_material_names_and_moment_units_per_atom():
+    """Model rows ("(Theory) Mean-field", "d = 3, n = 1") keep their label as raw text but are typed neither formula
+    nor name; a header symbol that is a word-like symbol ("peff") over "μB/U" (per uranium atom) is a magnetic
+    moment; a label "Calculated" still gives way to the caption's material."""
+    rows = [["Model", "β", "peff (μB/U)"], ["(Theory) Mean-field", "0.5", "2.9"], ["d = 3, n = 1", "0.325", "3.0"]]
+    recs = _by_id(_doc(_built(rows, caption="Table 3. Critical exponents of models and ferromagnets.")))
+    for r in (recs["t1:r1c1"], recs["t1:r2c1"]):
+        assert r.material.raw in ("(Theory) Mean-field", "d = 3, n = 1")
+        assert r.material.name is None and r.material.formula is None and "model_row" in r.flags
+    assert recs["t1:r1c2"].property.id == "magnetic_moment" and recs["t1:r1c2"].quantity.unit == "mu_B*formula_unit**-1"
+    rows = [["", "Band gap (eV)"], ["Experiment", "3.37"], ["Calculated", "3.1"]]
+    r = _by_id(_doc(_built(rows, caption="Table 1. Band gap of ZnO.")))["t1:r2c1"]
+    assert r.material.formula == "ZnO" and "model_row" not in r.flags

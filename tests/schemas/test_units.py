@@ -230,3 +230,12 @@ def test_converting_many_values_is_fast():
     out = convert(values, "°C", "K")
     # no time assertion here: speed is measured by `make bench` (timed tests are flaky on shared CPUs)
     assert out[0] == pytest.approx(273.15) and out[-1] == pytest.approx(99_999 + 273.15)
+
+
+def test_bohr_magneton_per_atom_of_an_element():
+    """μB per U atom (a count, like per f.u.), not per enzyme unit; μB/T keeps its tesla."""
+    from schemas.units import parse_unit
+
+    for u in ("μB/U", "μB/Fe atom", "μB per Mn", "μB/ion", "μB/atom"):
+        assert str(parse_unit(u)) == "bohr_magneton / formula_unit", u
+    assert str(parse_unit("μB/T")) == "bohr_magneton / tesla"
