@@ -179,6 +179,7 @@ class Column:
     conditions: list[Condition] = field(default_factory=list)  # "Jc (MA cm−2) at 4.2 K"
     material: Material | None = None  # "SiO2 thickness (nm)": a material named in the header
     property_unchecked: bool = False  # id from a bare symbol without a unit: kept only where the value's unit fits
+    property_guessed: bool = False  # id from an ambiguous symbol ("η", "Tc"): checked against the table's domain
     text_column: bool = False  # most cells are words with a number ("3 MeV protons"): no values
 
 
@@ -249,6 +250,7 @@ class TableExtractor:
             col.text_column = _text_column(view, c) or _index_column(view, c, col)
             col.material = _one_material(col.text, materials)
         _parameter_columns(columns, mat_col, ctx.caption)
+        _off_domain_guesses(columns, mat_col, ctx.caption)
         last_material: tuple[Material, str] | None = None
         for r in range(view.header_rows, view.n_rows):
             row_mat = _row_material(view, r, mat_col, materials)
@@ -517,6 +519,7 @@ def _header_property(col: Column, ctx: Context) -> None:
                 col.property_unchecked = m.via == "symbol" and defined is None
             if pid:
                 col.property_raw, col.property_id = label, pid
+                col.property_guessed = m.ambiguous and m.via == "symbol" and defined is None
                 start = col.text.find(m.raw)
                 if start >= 0:
                     col.property_span = CharSpan(start=start, end=start + len(m.raw))
@@ -550,6 +553,24 @@ def _parameter_columns(columns: list[Column], mat_col: int | None, caption: str 
             col.condition_id = cond
         elif cond and cond in named and cond not in PARAMETER_CONDITIONS:  # T, t, P, f: by the header only
             col.condition_id = cond
+
+
+def _off_domain_guesses(columns: list[Column], mat_col: int | None, caption: str) -> None:
+    """An ambiguous symbol whose guess belongs to another field than every other identified column of the table, with
+    none of its cue words in the caption, keeps no id: "η (%)" beside penetration depth, coherence length and Jd is a
+    pinning efficiency, not a solar cell's power conversion efficiency."""
+    from schemas.vocab import fold, load_vocabulary
+
+    v = load_vocabulary()
+    low = fold(caption).lower()
+    known = [(c, v.get(col.property_id)) for c, col in enumerate(columns) if c != mat_col and col.property_id]
+    for c, prop in known:
+        col = columns[c]
+        if not col.property_guessed or prop is None or any(cue in low for cue in prop.cues):
+            continue
+        others = [p.category for k, p in known if k != c and p is not None]
+        if len(others) >= 2 and prop.category not in others:
+            col.property_id, col.property_span = None, None
 
 
 def _names_parameter(label: str) -> bool:

@@ -633,3 +633,13 @@ def test_theory_rows_are_no_material_names_and_moment_units_per_atom():
     rows = [["", "Band gap (eV)"], ["Experiment", "3.37"], ["Calculated", "3.1"]]
     r = _by_id(_doc(_built(rows, caption="Table 1. Band gap of ZnO.")))["t1:r2c1"]
     assert r.material.formula == "ZnO" and "model_row" not in r.flags
+
+
+def test_ambiguous_symbol_outside_the_tables_field_keeps_no_id():
+    """η (%) beside superconducting properties is no power conversion efficiency; beside solar-cell columns it is."""
+    rows = [["Compound", "λ (nm)", "ξ (nm)", "Tc (K)", "η (%)"], ["MgB2", "140", "5.0", "39", "2.3"]]
+    r = _by_id(_doc(_built(rows, caption="Table 2. Parameters after neutron irradiation.")))["t1:r1c4"]
+    assert r.property.id is None and r.property.raw == "η" and r.quantity.values == [2.3]
+    rows = [["Cell", "Voc (V)", "Jsc (mA cm−2)", "FF (%)", "η (%)"], ["MAPbI3", "1.05", "22.1", "75", "17.4"]]
+    r = _by_id(_doc(_built(rows, caption="Table 1. Photovoltaic parameters of the devices.")))["t1:r1c4"]
+    assert r.property.id == "power_conversion_efficiency"
