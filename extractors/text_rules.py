@@ -74,6 +74,13 @@ MEASURING_RANGE = re.compile(
     r"\s*[~≈∼]?\s*$",
     re.I,
 )
+# a bibliography entry around a number: "J. Power Sources 327 (2016) 557–564", "2019, 9, 491", "[CrossRef] 22."
+REFERENCE_CUE = re.compile(
+    r"\b\d{1,4}\s*\((?:19|20)\d{2}[a-z]?\)\s*,?\s*[A-Za-z]?\d|\b(?:19|20)\d{2}[a-z]?\s*[,;]\s*\d{1,4}\s*(?:\(\d{1,3}\))?\s*"
+    r"[,:]\s*[A-Za-z]?\d{1,6}|\bCrossRef\b|\bPubMed\b|\bGoogle Scholar\b|\bdoi\b|https?://|\bpp\.\s*\d|\b[Vv]ol\.\s*\d|"
+    r"\((?:19|20)\d{2}\)\.\s*\d{1,3}\b|,\s*pp?\.\s*\d{1,5}\b"
+)
+REF_BEFORE, REF_AFTER = 30, 25
 # materials that only set the scene: a gas or solvent the sample sits in, a substrate, crucible, tube, tip, electrode
 AUX_AFTER = re.compile(
     r"\s*(?:\(\w{1,6}\)\s*)?(?:single[- ]crystal(?:line)?\s+|\(\d{3}\)\s+|[\w-]+\s+)?(?:substrates?|sub-\s*strates?|crucibles?|tubes?|boats?|"
@@ -155,6 +162,8 @@ class TextRulesExtractor:
             materials=list(materials.find(text)),
             methods=find_method_mentions(text),
         )
+        # page and volume numbers, years and reference numbers of a bibliography entry are no quantities
+        f.quantities = [q for q in f.quantities if not self._in_reference(text, q)]
         f.materials = [m for m in f.materials if not any(q.start <= m.start < q.end for q in f.quantities)]
         # "the x = 0.25 sample": the composition variable names the material (its number stays a quantity)
         samples = materials.samples(text, f.materials)
@@ -240,6 +249,10 @@ class TextRulesExtractor:
                 start, end = q.start + num.start(), q.start + num.end()
                 out.append(replace(q, start=start, end=end, raw=text[start:end], kind="value", values=(v,)))
         return out
+
+    @staticmethod
+    def _in_reference(text: str, q) -> bool:
+        return bool(REFERENCE_CUE.search(text[max(0, q.start - REF_BEFORE) : q.end + REF_AFTER]))
 
     @staticmethod
     def _auxiliary(text: str, m) -> bool:

@@ -211,3 +211,21 @@ def test_band_gap_width_and_range_are_band_gaps():
     s = "Indium sulfide (In2S3) with a band gap width of 2 eV is tuned between 2.4 eV and 1.8 eV."
     recs = [r for r in extract_texts([("d", s)]) if r.property.id == "band_gap"]
     assert {r.quantity.raw for r in recs} >= {"2 eV"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[12] A. Smith, B. Jones, J. Power Sources 327 (2016) 557–564.",
+        "Corros. Sci. 2017, 11, 76–82. [CrossRef] 22. Atrens, A.; Hoffelner, W.",
+        "Phys. Rev. B 43, 1993 (1991). 70 A. Pimpinelli and J. Villain, Physics of Crystal Growth.",
+    ],
+    ids=["volume-year-pages", "crossref", "year-then-number"],
+)
+def test_bibliography_numbers_are_no_quantities(text):
+    assert extract_texts([("d", text)]) == []
+
+
+def test_a_cited_measurement_keeps_its_value():
+    s = "Hill et al. (2009) quote a band gap of 3.2 eV for ZnO."
+    assert [r.quantity.raw for r in extract_texts([("d", s)])] == ["3.2 eV"]
