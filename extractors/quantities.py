@@ -248,8 +248,11 @@ _ATOM = re.compile(
 # Exponents: "^-1", "⁻¹", "-1", "2", "1/2", and " −1" (a superscript that PDF extraction set apart).
 _EXP = re.compile(
     rf"\^{WS}?\{{?\(?[-+−]?\d(?:\.\d|/\d)?\)?\}}?|[⁻⁺]?[{SUP}]{{1,2}}|(?:[-−]\d|[234]|[13]/2)(?!\d)(?!\.\d)"
-    rf"|{WS}−\d(?!\d|\.\d)"
+    rf"|{WS}−\d(?!\d|\.\d)|[−-]{WS}[1-3](?!\d|\.\d)"
 )
+# A square or cube that PDF extraction set apart from a length unit: "20 μm 2", "mA cm 2", "cm 2 V −1 s −1".
+_SPACED_POWER = re.compile(rf"{WS}[23](?![\d.,]\d|\d)")
+_LENGTHS = frozenset("m cm mm μm µm um nm km".split())
 _SEP = re.compile(rf"{WS}?/{WS}?\(?|{WS}?[·⋅∙•*]{WS}?|{WS}(?=[{_LETTERS}])")
 
 # English words and pint oddities that are never units after a number ("at 5 K in air", "5 a").
@@ -311,6 +314,8 @@ def _atoms(text: str, pos: int, gap: str) -> list[_Atom]:
             break
         end = m.end()
         e = _EXP.match(text, end) if m.lastgroup in ("word", "sym", "deg") else None
+        if e is None and m.group() in _LENGTHS:
+            e = _SPACED_POWER.match(text, end)
         if e is not None and e.end() > end:
             end = e.end()
         else:
@@ -398,9 +403,19 @@ def _scan_unit(text: str, pos: int, number: _Num | None = None) -> _Unit | None:
         raw = text[p : atoms[k - 1].end]
         if raw.count("(") != raw.count(")") or text[atoms[k - 1].end : atoms[k - 1].end + 1].isalnum():
             continue
-        if parse_unit(raw) is not None:
-            return _Unit(p, atoms[k - 1].end, raw, normalize_unit_text(raw))
+        joined = _join_spaced_powers(raw)
+        if parse_unit(joined) is not None:
+            return _Unit(p, atoms[k - 1].end, raw, normalize_unit_text(joined))
     return None
+
+
+_SPACED_MINUS = re.compile(rf"([−-]){WS}+([1-3])(?!\d)")
+_SPACED_LENGTH_POWER = re.compile(rf"(?<![A-Za-zµμ])(m|cm|mm|μm|µm|um|nm|km){WS}([23])(?![\d.])")
+
+
+def _join_spaced_powers(raw: str) -> str:
+    """'mV s− 1' -> 'mV s−1', 'cm 2 V −1' -> 'cm2 V −1': exponents that PDF extraction set apart."""
+    return _SPACED_LENGTH_POWER.sub(r"\1\2", _SPACED_MINUS.sub(r"\1\2", raw))
 
 
 def _hyphen_unit(text: str, pos: int, number: _Num | None) -> _Unit | None:
@@ -476,7 +491,7 @@ def _item(text: str, nums: list[_Num], i: int) -> _Item:
 def _same_unit_kind(a: _Unit | None, b: _Unit | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
-    ua, ub = parse_unit(a.raw), parse_unit(b.raw)
+    ua, ub = parse_unit(_join_spaced_powers(a.raw)), parse_unit(_join_spaced_powers(b.raw))
     return ua is not None and ub is not None and ua.dimensionality == ub.dimensionality
 
 
@@ -929,7 +944,9 @@ def find_quantities(text: str) -> list[QuantityMention]:
     while i < len(nums):
         m, items, nxt = _parse_at(text, nums, i)
         if m is not None:
-            if _keep(text, m, items):
+            if out and m.start < out[-1].end:  # an exponent of the previous unit ("V −1 s −1"), not a number
+                pass
+            elif _keep(text, m, items):
                 out.append(m)
             elif _label_before(text, items[0].begin):  # "Refs. 3, 4", "Figs. 2–4": the rest belongs to the label
                 nxt = _label_chain_end(text, nums, nxt)

@@ -245,8 +245,14 @@ class TextRulesExtractor:
             if q.kind != "list" or n < 2 or len(before) < n or len(numbers) != n:
                 out.append(q)
                 continue
-            for v, num in zip(q.values, numbers, strict=True):
+            for k, (v, num) in enumerate(zip(q.values, numbers, strict=True)):
                 start, end = q.start + num.start(), q.start + num.end()
+                if k + 1 < n:  # "43.5 S cm−1 and 51.6 S cm−1": each item keeps the unit written after it
+                    tail = re.sub(r"[\s,;]*(?:\band\b|\bor\b)?[\s,;]*$", "", q.raw[num.end() : numbers[k + 1].start()])
+                else:
+                    tail = q.raw[num.end() :]
+                if q.unit_raw and q.unit_raw in tail:
+                    end += len(tail)
                 out.append(replace(q, start=start, end=end, raw=text[start:end], kind="value", values=(v,)))
         return out
 

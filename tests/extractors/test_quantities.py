@@ -480,3 +480,24 @@ def test_measeval_span_scores(measeval_docs):
     print(_report("MeasEval", scores))
     assert scores["overlap"][2] >= 0.87, _report("MeasEval", scores)
     assert scores["strict"][2] >= 0.66, _report("MeasEval", scores)
+
+
+@pytest.mark.parametrize(
+    "text,raw,unit",
+    [
+        ("scanned at a rate of 5 mV s− 1 in 0.5 M H2SO4", "5 mV s− 1", "mV*s**-1"),
+        ("mobilities of 80 cm 2 V −1 s −1 can be obtained", "80 cm 2 V −1 s −1", "cm**2*V**-1*s**-1"),
+        ("on 20 × 20 μm 2 areas", "20 × 20 μm 2", "um**2"),
+        ("at 10 mA cm− 2 where", "10 mA cm− 2", "mA*cm**-2"),
+    ],
+    ids=["minus-space-one", "spaced-square", "dims-square", "minus-space-two"],
+)
+def test_exponents_set_apart_by_pdf_extraction(text, raw, unit):
+    qs = find_quantities(text)
+    assert [(q.raw, q.unit) for q in qs if q.raw.startswith(raw.split()[0])] == [(raw, unit)]
+    assert not any(q.raw.strip("−-") in ("1", "2") for q in qs)  # the exponent is no quantity of its own
+
+
+def test_no_quantity_inside_the_previous_unit():
+    qs = find_quantities("mobility of 2 V −1 s −1 at 300 K")
+    assert [q.raw for q in qs] == ["2 V −1 s −1", "300 K"]
