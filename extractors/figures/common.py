@@ -122,15 +122,8 @@ def shape_from_drawing(idx: int, d: dict) -> Shape:
             a, b = it[1], it[2]
             segs.append((a.x, a.y, b.x, b.y))
         elif op == "c":  # cubic Bezier: four chords along the curve
-            p0, p1, p2, p3 = it[1], it[2], it[3], it[4]
-            prev = (p0.x, p0.y)
-            for t in (0.25, 0.5, 0.75, 1.0):
-                u = 1 - t
-                pt = (u**3 * p0.x + 3 * u * u * t * p1.x + 3 * u * t * t * p2.x + t**3 * p3.x,
-                      u**3 * p0.y + 3 * u * u * t * p1.y + 3 * u * t * t * p2.y + t**3 * p3.y)
-                segs.append((prev[0], prev[1], pt[0], pt[1]))
-                prev = pt
             n_curves += 1
+            _bezier(segs, (it[1].x, it[1].y), (it[2].x, it[2].y), (it[3].x, it[3].y), (it[4].x, it[4].y))
         elif op == "re":
             r = it[1]
             segs += [(r.x0, r.y0, r.x1, r.y0), (r.x1, r.y0, r.x1, r.y1), (r.x1, r.y1, r.x0, r.y1), (r.x0, r.y1, r.x0, r.y0)]
@@ -140,6 +133,51 @@ def shape_from_drawing(idx: int, d: dict) -> Shape:
             segs += [(p.x, p.y, r.x, r.y) for p, r in zip(pts, pts[1:])]  # noqa: B905
     r = d.get("rect")
     rect = (float(r.x0), float(r.y0), float(r.x1), float(r.y1)) if r is not None else _seg_box(segs)
+    return _shape(idx, d, segs, n_curves, rect)
+
+
+def shape_from_cdrawing(idx: int, d: dict) -> Shape:
+    """A Shape from one `page.get_cdrawings()` entry (plain tuples): the same Shape as `shape_from_drawing` gives
+    for the `page.get_drawings()` entry, which is this entry with its tuples wrapped in Point / Rect / Quad objects
+    (rectangles normalized), without building those objects."""
+    segs: list[tuple[float, float, float, float]] = []
+    n_curves = 0
+    for it in d.get("items", ()):
+        op = it[0]
+        if op == "l":
+            a, b = it[1], it[2]
+            segs.append((float(a[0]), float(a[1]), float(b[0]), float(b[1])))
+        elif op == "c":
+            n_curves += 1
+            _bezier(segs, *((float(q[0]), float(q[1])) for q in it[1:5]))
+        elif op == "re":
+            x0, y0, x1, y1 = (float(v) for v in it[1])
+            if x1 < x0:  # Rect.normalize()
+                x0, x1 = x1, x0
+            if y1 < y0:
+                y0, y1 = y1, y0
+            segs += [(x0, y0, x1, y0), (x1, y0, x1, y1), (x1, y1, x0, y1), (x0, y1, x0, y0)]
+        elif op == "qu":
+            ul, ur, ll, lr = ((float(q[0]), float(q[1])) for q in it[1])
+            pts = [ul, ur, lr, ll, ul]
+            segs += [(p[0], p[1], r[0], r[1]) for p, r in zip(pts, pts[1:])]  # noqa: B905
+    r = d.get("rect")
+    rect = (float(r[0]), float(r[1]), float(r[2]), float(r[3])) if r is not None else _seg_box(segs)
+    return _shape(idx, d, segs, n_curves, rect)
+
+
+def _bezier(segs: list, p0, p1, p2, p3) -> None:
+    """Four chords along a cubic Bezier curve."""
+    prev = p0
+    for t in (0.25, 0.5, 0.75, 1.0):
+        u = 1 - t
+        pt = (u**3 * p0[0] + 3 * u * u * t * p1[0] + 3 * u * t * t * p2[0] + t**3 * p3[0],
+              u**3 * p0[1] + 3 * u * u * t * p1[1] + 3 * u * t * t * p2[1] + t**3 * p3[1])
+        segs.append((prev[0], prev[1], pt[0], pt[1]))
+        prev = pt
+
+
+def _shape(idx: int, d: dict, segs: list, n_curves: int, rect: Box) -> Shape:
     typ = d.get("type") or ""
     dashes = d.get("dashes") or ""
     dashed = bool(dashes) and not dashes.startswith("[] ") and dashes not in ("[]", "[] 0")
@@ -259,13 +297,14 @@ def page_inputs(page, clip: Box, max_drawings: int | None = None) -> tuple[list[
     import pymupdf
 
     rect = pymupdf.Rect(*clip)
-    n = len(page.get_cdrawings())
+    drawings = page.get_cdrawings()  # what get_drawings() wraps in Point / Rect objects, read once
+    n = len(drawings)
     shapes: list[Shape] = []
     if max_drawings is None or n <= max_drawings:
-        for i, d in enumerate(page.get_drawings()):
+        for i, d in enumerate(drawings):
             r = d.get("rect")
-            if r is not None and r.x0 <= clip[2] and r.x1 >= clip[0] and r.y0 <= clip[3] and r.y1 >= clip[1]:
-                shapes.append(shape_from_drawing(i, d))
+            if r is not None and r[0] <= clip[2] and r[2] >= clip[0] and r[1] <= clip[3] and r[3] >= clip[1]:
+                shapes.append(shape_from_cdrawing(i, d))
     lines = lines_from_textdict(page.get_text("rawdict", clip=rect), clip)
     return shapes, lines, n
 

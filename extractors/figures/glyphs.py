@@ -159,12 +159,23 @@ def _split_superscript(g: list[Shape]) -> tuple[list[Shape], list[Shape]]:
     if not sup:
         return g, []
     x_sup = min(s.rect[0] for s in sup)
-    base = [s for s in g if s not in sup]
+    base = _without(g, sup)
     if not base or max(s.rect[2] for s in base if s.h >= 0.8 * H) > x_sup + 0.5:
         return g, []
     base = [s for s in base if s.rect[0] < x_sup]
-    sup = [s for s in g if s not in base]
+    sup = _without(g, base)
     return base, sup
+
+
+def _without(items: list[Shape], drop: list[Shape]) -> list[Shape]:
+    """`[s for s in items if s not in drop]` (list membership: identity or equal fields) without comparing every
+    pair: equal shapes share their drawing index and box, so only shapes with the same (idx, rect) are compared."""
+    if not all(v == v for s in drop for v in s.rect):  # NaN in a box: plain membership
+        return [s for s in items if s not in drop]
+    by_key: dict[tuple, list[Shape]] = {}
+    for d in drop:
+        by_key.setdefault((d.idx, d.rect), []).append(d)
+    return [s for s in items if not any(s is d or s == d for d in by_key.get((s.idx, s.rect), ()))]
 
 
 def ocr_glyph_lines(shapes: Sequence[Shape], render: Render, ocr: Ocr | None = None, zoom: float = 4.0,

@@ -276,16 +276,22 @@ def _legend(p: Panel, shapes: list[Shape], lines: list[TextLine], tick_lines: se
     ]
     entries: dict[int, tuple[TextLine, list[Shape]]] = {}
     in_legend: set[int] = set()
+    # per text, the shapes left of it on its row that are no larger than a legend sample; the geometric tests run
+    # in numpy over all shapes, the style tests only on the few shapes that pass them
+    r = np.array([s.rect for s in shapes], dtype=np.float64).reshape(-1, 4)
+    sw, sh, scy = r[:, 2] - r[:, 0], r[:, 3] - r[:, 1], (r[:, 1] + r[:, 3]) / 2
     for t in texts:
+        near = ~(sw > 6 * t.size) & ~(sh > 1.5 * t.size) \
+            & (np.abs(scy - t.cy) <= 0.45 * max(t.bbox[3] - t.bbox[1], 1.0)) \
+            & (t.bbox[0] - 4.5 * t.size <= r[:, 0]) & (r[:, 2] <= t.bbox[0] + 0.5)
         samples = []
-        for s in shapes:
-            if s.w > 6 * t.size or s.h > 1.5 * t.size or _is_white(s.fill) and s.stroke is None:
+        for k in np.flatnonzero(near).tolist():
+            s = shapes[k]
+            if _is_white(s.fill) and s.stroke is None:
                 continue
             if len(s.segments) == 1 and _is_tick(s, p):
                 continue
-            if abs(s.cy - t.cy) <= 0.45 * max(t.bbox[3] - t.bbox[1], 1.0) and t.bbox[0] - 4.5 * t.size <= s.rect[0] \
-                    and s.rect[2] <= t.bbox[0] + 0.5:
-                samples.append(s)
+            samples.append(s)
         if samples:
             entries[id(t)] = (t, samples)
             in_legend.update(s.idx for s in samples)

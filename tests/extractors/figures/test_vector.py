@@ -59,3 +59,20 @@ def test_ids_are_deterministic(quick_plots):
 def test_axis_titles_read_through_the_vocabulary(title, prop, unit):
     p, u, _ = read_title(title)
     assert p == prop and u == unit
+
+
+def test_shapes_from_cdrawings_equal_shapes_from_drawings(quick_plots):
+    """page_inputs reads page.get_cdrawings() (plain tuples) once; the shapes are exactly those built from
+    page.get_drawings() (Point / Rect / Quad objects), floats included."""
+    from extractors.figures.common import shape_from_cdrawing, shape_from_drawing
+
+    n = 0
+    for c in quick_plots[:6]:
+        with pymupdf.open(c.pdf) as doc:
+            page = doc[c.page - 1]
+            rich, plain = page.get_drawings(), page.get_cdrawings()
+            assert len(rich) == len(plain)
+            for i, (a, b) in enumerate(zip(rich, plain, strict=True)):
+                assert repr(shape_from_drawing(i, a)) == repr(shape_from_cdrawing(i, b))
+                n += 1
+    assert n > 100
