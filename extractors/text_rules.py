@@ -81,6 +81,7 @@ REFERENCE_CUE = re.compile(
     r"\((?:19|20)\d{2}\)\.\s*\d{1,3}\b|,\s*pp?\.\s*\d{1,5}\b"
 )
 REF_BEFORE, REF_AFTER = 30, 25
+AMOUNT_UNIT = re.compile(r"^(?:[mµμn]?mol|[mµμ]?g|[mµμ]?L|ml|equiv\.?|eq\.?)$", re.I)
 # materials that only set the scene: a gas or solvent the sample sits in, a substrate, crucible, tube, tip, electrode
 AUX_AFTER = re.compile(
     r"\s*(?:\(\w{1,6}\)\s*)?(?:single[- ]crystal(?:line)?\s+|\(\d{3}\)\s+|[\w-]+\s+)?(?:substrates?|sub-\s*strates?|crucibles?|tubes?|boats?|"
@@ -181,6 +182,8 @@ class TextRulesExtractor:
         keyword_conditions = self._keyword_conditions(text, base, conds)
         for q in mains:
             prop, prop_flag = self._property_for(q, f.properties, ctx, text, base)
+            if self._recipe_amount(text, q):  # kept as a quantity, but no property value
+                prop, prop_flag = None, "recipe_amount"
             if q in paired:
                 mat, mat_flag = self._material(paired[q], materials, base), None
             else:
@@ -255,6 +258,15 @@ class TextRulesExtractor:
                     end += len(tail)
                 out.append(replace(q, start=start, end=end, raw=text[start:end], kind="value", values=(v,)))
         return out
+
+    @staticmethod
+    def _recipe_amount(text: str, q) -> bool:
+        """'phenylboronic acid (10 mg, 1.6 μmol)', '(65 mL)', '5 mmol of CuCl': how much of a reagent went in."""
+        if not q.unit_raw or not AMOUNT_UNIT.match(q.unit_raw.strip()):
+            return False
+        before = text[max(0, q.start - 25) : q.start]
+        in_parens = before.rfind("(") > before.rfind(")")
+        return in_parens or bool(re.match(r"\s+of\s+[A-Za-z(]", text[q.end : q.end + 6]))
 
     @staticmethod
     def _in_reference(text: str, q) -> bool:

@@ -229,3 +229,22 @@ def test_bibliography_numbers_are_no_quantities(text):
 def test_a_cited_measurement_keeps_its_value():
     s = "Hill et al. (2009) quote a band gap of 3.2 eV for ZnO."
     assert [r.quantity.raw for r in extract_texts([("d", s)])] == ["3.2 eV"]
+
+
+@pytest.mark.parametrize(
+    "sentence,raws",
+    [
+        ("Phenylboronic acid (10 mg, 1.6 μmol) and Pd(PPh3)4 (1.8 mg) were added.", {"10 mg", "1.6 μmol", "1.8 mg"}),
+        ("Then 5 mmol of CuCl was dissolved in water (65 mL).", {"5 mmol", "65 mL"}),
+    ],
+    ids=["parenthesised", "of-reagent"],
+)
+def test_recipe_amounts_are_quantities_without_a_property(sentence, raws):
+    recs = [r for r in extract_texts([("d", sentence)]) if r.quantity.raw in raws]
+    assert {r.quantity.raw for r in recs} == raws
+    assert all(r.property.id is None and "recipe_amount" in r.flags for r in recs)
+
+
+def test_a_measured_mass_keeps_its_property():
+    s = "The areal mass loading of the LiFePO4 electrode is 2 mg cm−2."
+    assert not any("recipe_amount" in r.flags for r in extract_texts([("d", s)]))
