@@ -211,29 +211,25 @@ def ocr_glyph_lines(shapes: Sequence[Shape], render: Render, ocr: Ocr | None = N
 
     cand = [s for s in shapes if s.idx not in long_ids and not touches(s)]
     words = [g for g in glyph_words(cand) if near_axis(_box(g))][:MAX_WORDS]
-    crops, parts = [], []
-    for g in words:
-        base, sup = _split_superscript(g)
-        for piece in (base, sup):
-            if piece:
-                b = _box(piece)
-                h = b[3] - b[1]
-                pad = max(0.6, 0.25 * h)
-                crops.append(render((b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad), zoom))
-        parts.append((g, base, sup))
-    if not crops:
+
+    def crop(piece: list[Shape]):
+        b = _box(piece)
+        pad = max(0.6, 0.25 * (b[3] - b[1]))
+        return render((b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad), zoom)
+
+    parts = [(g, *_split_superscript(g)) for g in words]
+    parts = [(g, base, sup) if base else (g, g, []) for g, base, sup in parts]  # no base left: read it whole
+    if not parts:
         return [], set()
-    texts = ocr(crops)
+    # bases first; a superscript is read only when its base was (an unread base drops the whole word)
+    read_base = ocr([crop(base) for _, base, _ in parts])
+    with_sup = [k for k, (_, _, sup) in enumerate(parts) if sup and read_base[k][0] and read_base[k][1] >= min_score]
+    read_sup = dict(zip(with_sup, ocr([crop(parts[k][2]) for k in with_sup]) if with_sup else [], strict=True))
     out: list[TextLine] = []
     used: set[int] = set()
-    k = 0
-    for g, base, sup in parts:
-        t_base, s_base = texts[k]
-        k += 1
-        t_sup, s_sup = ("", 1.0)
-        if sup:
-            t_sup, s_sup = texts[k]
-            k += 1
+    for k, (g, base, sup) in enumerate(parts):
+        t_base, s_base = read_base[k]
+        t_sup, s_sup = read_sup.get(k, ("", 1.0))
         if not t_base or s_base < min_score:
             continue
         text = t_base + ("^" + t_sup if sup and t_sup and s_sup >= min_score else "")

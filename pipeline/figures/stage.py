@@ -31,8 +31,9 @@ def _base(doc: ParsedDocument, fig: Figure, method: str = "none") -> dict:
     return dict(paper_id=doc.paper_id, figure_id=fig.id, label=fig.label, page=fig.page, bbox=fig.bbox, method=method)
 
 
-def digitize_document(doc: ParsedDocument, pdf_path: Path | None, fc) -> list[FigureResult]:
-    """One FigureResult per figure of `doc` (fc: FiguresConfig). Never raises for a bad figure."""
+def digitize_document(doc: ParsedDocument, pdf_path: Path | None, fc, timings: dict | None = None) -> list[FigureResult]:
+    """One FigureResult per figure of `doc` (fc: FiguresConfig). Never raises for a bad figure. `timings`, when
+    given, receives figure id -> wall seconds (the results carry none, so a re-run writes the same bytes)."""
     if not doc.figures:
         return []
     if pdf_path is None:  # JATS / TEI: no page geometry to read
@@ -60,6 +61,8 @@ def digitize_document(doc: ParsedDocument, pdf_path: Path | None, fc) -> list[Fi
             except Exception as e:  # a bad figure must not stop the paper
                 res = FigureResult(**_base(doc, fig, "vector"), status="error", reason=f"{type(e).__name__}: {e}"[:500])
             took = time.perf_counter() - t0
+            if timings is not None:
+                timings[fig.id] = took
             if took > 1.0:
                 logger.info(f"figures: {doc.paper_id} {fig.id}: {took:.2f} s ({res.status})")
             # no wall-clock time in the output: a re-run must write the same bytes (timings: logs and bench)

@@ -80,3 +80,19 @@ def test_word_sweep_joins_the_same_pairs_as_the_double_loop(monkeypatch, outline
     shapes, _, _ = page_inputs(doc[0], tuple(doc[0].rect))
     gl = sorted((g for s in shapes if glyphs._glyph(s) for g in glyphs._explode(s)), key=lambda s: s.rect[0])
     assert set(glyphs._word_edges(gl)) == set(glyphs._word_edges_slow(gl)) != set()
+
+
+def test_superscripts_are_read_only_under_a_read_base(outlined_case):
+    """An unreadable base drops its word, so its superscript is not sent to OCR (one crop per word then)."""
+    _, doc = outlined_case
+    page = doc[0]
+    shapes, _, _ = page_inputs(page, tuple(page.rect))
+    sent: list[int] = []
+
+    def unreadable(crops):
+        sent.append(len(crops))
+        return [("", 0.0)] * len(crops)
+
+    lines, used = ocr_glyph_lines(shapes, _render(page), ocr=unreadable)
+    assert lines == [] and used == set()
+    assert len(sent) == 1 and sent[0] >= 10
