@@ -116,6 +116,16 @@ def _vocab() -> dict:
     return data
 
 
+class _ElementNames:
+    """The lower-case element names of the curated vocabulary ('copper', 'oxygen'), loaded on first use."""
+
+    def __contains__(self, word: object) -> bool:
+        return word in _vocab()["elements"]
+
+
+ELEMENT_NAMES = _ElementNames()
+
+
 def _lookup_name(phrase: str) -> tuple[bool, str | None]:
     """(known, formula) for a lower-case name phrase, element names included."""
     v = _vocab()

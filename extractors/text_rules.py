@@ -114,6 +114,21 @@ ROOM_CONDITIONS = [
 ]
 
 
+ELEMENT_FORMULA = re.compile(r"^[A-Z][a-z]?\d*$")
+ELEMENT_REACH = 20  # a lone element this close before the value may be the material itself ("Nb with Tc = 9.2 K")
+
+
+def _element_only(m) -> bool:
+    """'Cu', 'H 2', 'copper', 'Gold': an element written as such (graphene or diamond are materials of their own)."""
+    from extractors.materials import ELEMENT_NAMES
+
+    raw = " ".join((m.raw or "").split())
+    f = getattr(m, "formula", None) or getattr(m, "reduced_formula", None)
+    if not f or not ELEMENT_FORMULA.match(f):
+        return False
+    return bool(re.fullmatch(r"[A-Z][a-z]?\s?\d*", raw)) or raw.lower() in ELEMENT_NAMES
+
+
 @dataclass
 class Context:
     """What the paragraph has said so far: the last material and property, for sentences that omit them."""
@@ -213,8 +228,7 @@ class TextRulesExtractor:
             )
         # the paragraph remembers the last explicit material and property
         if linkable:
-            m = linkable[-1]
-            ctx.material = self._material(m, materials, base)
+            ctx.material = self._material(linkable[-1], materials, base)
         if f.properties:
             p = f.properties[-1]
             ctx.property_id, ctx.property_raw = p.property_id, p.raw
@@ -415,7 +429,13 @@ class TextRulesExtractor:
         if after and FOR_MATERIAL.match(text[q.end : after[0].start]):
             return self._material(after[0], materials, base), None
         if before:
-            return self._material(before[-1], materials, base), None
+            m = before[-1]
+            if _element_only(m) and q.start - m.end > ELEMENT_REACH:
+                # "La1.985Sr0.015CuO4 ... (p = 0.063 per Cu) ... Tc = 16 K": the compound, not its constituent
+                compound = next((c for c in reversed(before) if not _element_only(c)), None)
+                if compound is not None:
+                    m = compound
+            return self._material(m, materials, base), None
         if after:
             return self._material(after[0], materials, base), None
         earlier = [m for m in mentions if m.end <= a]

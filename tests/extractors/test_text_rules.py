@@ -248,3 +248,12 @@ def test_recipe_amounts_are_quantities_without_a_property(sentence, raws):
 def test_a_measured_mass_keeps_its_property():
     s = "The areal mass loading of the LiFePO4 electrode is 2 mg cm−2."
     assert not any("recipe_amount" in r.flags for r in extract_texts([("d", s)]))
+
+
+def test_a_constituent_element_loses_to_the_compound():
+    s = "The Tc of La1.85Sr0.15CuO4 with 2 % Zn substituted for Cu in the CuO2 planes is reduced to 16 K."
+    assert _tc_pairs(s) == {("La1.85Sr0.15CuO4", 16.0)}
+
+
+def test_an_element_superconductor_keeps_its_value():
+    assert _tc_pairs("Elemental Nb shows a Tc of 9.2 K.") == {("Nb", 9.2)}
