@@ -394,7 +394,8 @@ def _page_box(bbox: BBox | None, shape, box) -> BBox | None:
     ).rounded()
 
 
-def _panel_series(rgb, p: Panel, fx: AxisFit, fy: AxisFit, fy2: AxisFit | None, labels, ocr, spans):
+def _panel_series(rgb, p: Panel, fx: AxisFit, fy: AxisFit, fy2: AxisFit | None, labels, ocr, spans,
+                  memo: dict | None = None):
     """Series of one calibrated panel: colour clusters, then black/dark-grey ink that is not axes, text or legend.
 
     Black series go to the right-hand axis when one calibrated (the generator's and most papers' dual-axis style
@@ -418,8 +419,12 @@ def _panel_series(rgb, p: Panel, fx: AxisFit, fy: AxisFit, fy2: AxisFit | None, 
     uv = _plane(unit)
     sat = np.linalg.norm(uv, axis=-1)
     coloured = (norm > 35) & (sat > GREY_ANGLE)
-    g = grey(rgb)
-    ink_text = (g < TEXT_DARK) & ~_coloured_full(rgb)
+    memo = {} if memo is None else memo  # per image: the grey levels and text ink, the same for every panel
+    if "ink_text" not in memo:
+        if "grey" not in memo:
+            memo["grey"] = grey(rgb)
+        memo["ink_text"] = (memo["grey"] < TEXT_DARK) & ~_coloured_full(rgb)
+    g, ink_text = memo["grey"], memo["ink_text"]
     entries = _legend_entries(rgb, ink_text, p, char_h, ocr, spans)
     legend_boxes = []
     masked = np.zeros(coloured.shape, bool)
@@ -636,7 +641,8 @@ def _digitize(image, base: dict, spans: TextSpans | None, ocr: Ocr) -> FigureRes
         return FigureResult(
             **base, status="not_a_plot", reason=f"no plain background ({bg:.0%} of pixels share one colour): photo?"
         )
-    ink = grey(rgb) < DARK
+    memo = {"grey": grey(rgb)}
+    ink = memo["grey"] < DARK
     panels, _, _ = find_panels(ink)
     if not panels:
         return FigureResult(**base, status="no_axes", reason="no pair of long orthogonal axis lines meeting in a corner")
@@ -655,7 +661,7 @@ def _digitize(image, base: dict, spans: TextSpans | None, ocr: Ocr) -> FigureRes
         fy2 = None
         if p.rline is not None and spans is None:
             fy2, _ly2, _st, _why = _calibrate(rgb, ink, p, "y2", spans, ocr)
-        found, why = _panel_series(rgb, p, fx, fy, fy2, lx + ly, ocr, spans)
+        found, why = _panel_series(rgb, p, fx, fy, fy2, lx + ly, ocr, spans, memo)
         if not found:
             statuses.append("no_series")
             reasons.append(f"panel {name or 1}: {why}")
