@@ -204,7 +204,7 @@ class FiguresConfig(Section):
     raster_dpi: int = Field(default=200, ge=72, le=600, description="render resolution for raster figures")
     max_drawings: int = Field(default=20000, ge=1, description="drawing ops in one figure above which it is too_complex")
     max_page_drawings: int = Field(default=50000, ge=1, description="drawing ops in a page's figures above which none is read")
-    time_budget_s: float = Field(default=10.0, gt=0, description="per figure, vector digitizer")
+    time_budget_s: float = Field(default=10.0, gt=0, description="per figure, vector digitizer (CPU seconds of the thread)")
     max_residual: float = Field(default=0.002, gt=0, description="tick fit residual (share of the axis range) taken as exact")
     records: bool = Field(default=True, description="extract: records from explicitly reported marked points")
     ocr_glyphs: bool = Field(default=True, description="OCR tick labels drawn as glyph outlines (no text layer)")
