@@ -755,15 +755,22 @@ def pretrain(
     except MatlitError as e:
         console.print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from None
-    if r.rank != 0:  # under torchrun only rank 0 reports
-        return
-    first = f"{r.losses[0]:.4f}" if r.losses else "-"
-    last = f"{r.losses[-1]:.4f}" if r.losses else "-"
-    ev = f"{r.eval_loss:.4f}" if r.eval_loss is not None else "-"
-    console.print(
-        f"pretrain: steps {r.start_step} -> {r.step} on {r.device} ({r.precision}) x {r.world_size}; loss {first} -> {last}; "
-        f"validation loss {ev}; {r.tokens_per_s:.0f} tokens/s; model: {out_dir / 'final'}"
-    )
+    if r.rank == 0:  # under torchrun only rank 0 reports
+        first = f"{r.losses[0]:.4f}" if r.losses else "-"
+        last = f"{r.losses[-1]:.4f}" if r.losses else "-"
+        ev = f"{r.eval_loss:.4f}" if r.eval_loss is not None else "-"
+        console.print(
+            f"pretrain: steps {r.start_step} -> {r.step} on {r.device} ({r.precision}) x {r.world_size}; loss {first} -> "
+            f"{last}; validation loss {ev}; {r.tokens_per_s:.0f} tokens/s; model: {out_dir / 'final'}"
+        )
+    if r.world_size > 1:
+        # Every output is written and the process group is gone: leave without interpreter teardown, where gloo's
+        # worker threads can hang a finished worker now and then (pytorch/pytorch#75097), leaving torchrun waiting.
+        import os
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 from pipeline.review.cli import review_app  # noqa: E402

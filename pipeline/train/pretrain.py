@@ -22,6 +22,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,9 +125,26 @@ class _Dist:
         if self.on:
             self.dist.barrier()
 
-    def close(self) -> None:
-        if self.owned:
+    def close(self, grace_s: float = 60.0) -> None:
+        """Tear the process group down after the final barrier (every output is written by then). gloo's teardown
+        can hang now and then (pytorch/pytorch#75097): a watchdog ends the process with status 0 if it has not
+        returned after `grace_s`, so a finished run never sits forever under torchrun."""
+        if not self.owned:
+            return
+        import threading
+
+        def _stuck() -> None:  # pragma: no cover - only when torch's teardown hangs
+            print(f"pretrain: rank {self.rank}: process group teardown hung for {grace_s:g} s; exiting (work is saved)",
+                  file=sys.stderr, flush=True)
+            os._exit(0)
+
+        timer = threading.Timer(grace_s, _stuck)
+        timer.daemon = True
+        timer.start()
+        try:
             self.dist.destroy_process_group()
+        finally:
+            timer.cancel()
 
 
 def save_checkpoint(out_dir: Path, step: int, model, optimizer, scheduler, dataset, keep: int, dist=None) -> Path:
