@@ -764,8 +764,8 @@ def pretrain(
             f"{last}; validation loss {ev}; {r.tokens_per_s:.0f} tokens/s; model: {out_dir / 'final'}"
         )
     if r.world_size > 1:
-        # Every output is written and the process group is gone: leave without interpreter teardown, where gloo's
-        # worker threads can hang a finished worker now and then (pytorch/pytorch#75097), leaving torchrun waiting.
+        # Every output is written: leave without interpreter teardown, where freeing gloo's process group can
+        # deadlock a finished worker (see pipeline/train/pretrain.py _Dist.close), leaving torchrun waiting.
         import os
 
         sys.stdout.flush()

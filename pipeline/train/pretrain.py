@@ -22,7 +22,6 @@ import json
 import math
 import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,26 +124,14 @@ class _Dist:
         if self.on:
             self.dist.barrier()
 
-    def close(self, grace_s: float = 60.0) -> None:
-        """Tear the process group down after the final barrier (every output is written by then). gloo's teardown
-        can hang now and then (pytorch/pytorch#75097): a watchdog ends the process with status 0 if it has not
-        returned after `grace_s`, so a finished run never sits forever under torchrun."""
-        if not self.owned:
-            return
-        import threading
-
-        def _stuck() -> None:  # pragma: no cover - only when torch's teardown hangs
-            print(f"pretrain: rank {self.rank}: process group teardown hung for {grace_s:g} s; exiting (work is saved)",
-                  file=sys.stderr, flush=True)
-            os._exit(0)
-
-        timer = threading.Timer(grace_s, _stuck)
-        timer.daemon = True
-        timer.start()
-        try:
+    def close(self) -> None:
+        """After the final barrier (every output is written). gloo is left up: freeing its process group while the
+        last collective's work object still holds a tensor deadlocks (~ProcessGroupGloo joins its worker thread with
+        the GIL held while that thread waits for the GIL to free the tensor; seen in CI with torch 2.13, cf.
+        pytorch/pytorch#75097, #179291). `matlit pretrain` ends a distributed worker with os._exit(0) instead,
+        so the group is never torn down by the interpreter either. nccl groups are destroyed as the docs ask."""
+        if self.owned and self.dist.get_backend() != "gloo":
             self.dist.destroy_process_group()
-        finally:
-            timer.cancel()
 
 
 def save_checkpoint(out_dir: Path, step: int, model, optimizer, scheduler, dataset, keep: int, dist=None) -> Path:
