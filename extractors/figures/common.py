@@ -112,34 +112,10 @@ def _hex(c) -> str | None:
     return "#" + "".join(f"{max(0, min(255, round(float(v) * 255))):02x}" for v in c[:3])
 
 
-def shape_from_drawing(idx: int, d: dict) -> Shape:
-    """A Shape from one `page.get_drawings()` entry."""
-    segs: list[tuple[float, float, float, float]] = []
-    n_curves = 0
-    for it in d.get("items", ()):
-        op = it[0]
-        if op == "l":
-            a, b = it[1], it[2]
-            segs.append((a.x, a.y, b.x, b.y))
-        elif op == "c":  # cubic Bezier: four chords along the curve
-            n_curves += 1
-            _bezier(segs, (it[1].x, it[1].y), (it[2].x, it[2].y), (it[3].x, it[3].y), (it[4].x, it[4].y))
-        elif op == "re":
-            r = it[1]
-            segs += [(r.x0, r.y0, r.x1, r.y0), (r.x1, r.y0, r.x1, r.y1), (r.x1, r.y1, r.x0, r.y1), (r.x0, r.y1, r.x0, r.y0)]
-        elif op == "qu":
-            q = it[1]
-            pts = [q.ul, q.ur, q.lr, q.ll, q.ul]
-            segs += [(p.x, p.y, r.x, r.y) for p, r in zip(pts, pts[1:])]  # noqa: B905
-    r = d.get("rect")
-    rect = (float(r.x0), float(r.y0), float(r.x1), float(r.y1)) if r is not None else _seg_box(segs)
-    return _shape(idx, d, segs, n_curves, rect)
-
-
 def shape_from_cdrawing(idx: int, d: dict) -> Shape:
-    """A Shape from one `page.get_cdrawings()` entry (plain tuples): the same Shape as `shape_from_drawing` gives
-    for the `page.get_drawings()` entry, which is this entry with its tuples wrapped in Point / Rect / Quad objects
-    (rectangles normalized), without building those objects."""
+    """A Shape from one `page.get_cdrawings()` entry (plain tuples): the same Shape as the `page.get_drawings()` entry
+    gives, which is this entry with its tuples wrapped in Point / Rect / Quad objects (rectangles normalized), without
+    building those objects (tests/extractors/figures/test_vector.py checks them against each other)."""
     segs: list[tuple[float, float, float, float]] = []
     n_curves = 0
     for it in d.get("items", ()):

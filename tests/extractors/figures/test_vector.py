@@ -61,10 +61,37 @@ def test_axis_titles_read_through_the_vocabulary(title, prop, unit):
     assert p == prop and u == unit
 
 
+def shape_from_drawing(idx: int, d: dict):
+    """Reference: a Shape from one `page.get_drawings()` entry, built from its Point / Rect / Quad objects (what
+    the digitizer read before it switched to get_cdrawings)."""
+    from extractors.figures.common import _bezier, _seg_box, _shape
+
+    segs: list[tuple[float, float, float, float]] = []
+    n_curves = 0
+    for it in d.get("items", ()):
+        op = it[0]
+        if op == "l":
+            a, b = it[1], it[2]
+            segs.append((a.x, a.y, b.x, b.y))
+        elif op == "c":  # cubic Bezier: four chords along the curve
+            n_curves += 1
+            _bezier(segs, (it[1].x, it[1].y), (it[2].x, it[2].y), (it[3].x, it[3].y), (it[4].x, it[4].y))
+        elif op == "re":
+            r = it[1]
+            segs += [(r.x0, r.y0, r.x1, r.y0), (r.x1, r.y0, r.x1, r.y1), (r.x1, r.y1, r.x0, r.y1), (r.x0, r.y1, r.x0, r.y0)]
+        elif op == "qu":
+            q = it[1]
+            pts = [q.ul, q.ur, q.lr, q.ll, q.ul]
+            segs += [(p.x, p.y, r.x, r.y) for p, r in zip(pts, pts[1:])]  # noqa: B905
+    r = d.get("rect")
+    rect = (float(r.x0), float(r.y0), float(r.x1), float(r.y1)) if r is not None else _seg_box(segs)
+    return _shape(idx, d, segs, n_curves, rect)
+
+
 def test_shapes_from_cdrawings_equal_shapes_from_drawings(quick_plots):
     """page_inputs reads page.get_cdrawings() (plain tuples) once; the shapes are exactly those built from
     page.get_drawings() (Point / Rect / Quad objects), floats included."""
-    from extractors.figures.common import shape_from_cdrawing, shape_from_drawing
+    from extractors.figures.common import shape_from_cdrawing
 
     n = 0
     for c in quick_plots[:6]:
