@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import pymupdf
@@ -49,9 +50,10 @@ def caption_starts(frags: list[Frag]) -> list[tuple[Frag, str, str]]:
     out = []
     prev = None
     for f in frags:
-        first = f.line_no == 0 or (prev is not None and prev.block == f.block and _apart(prev, f))
-        prev = f
-        if not first or f.role != "body" or not f.horizontal or f.text[:1] not in "FfTt":
+        p, prev = prev, f
+        if f.text[:1] not in "FfTt" or f.role != "body" or not f.horizontal:
+            continue  # the cheap tests first: most lines are not even candidates
+        if not (f.line_no == 0 or (p is not None and p.block == f.block and _apart(p, f))):
             continue
         lab = caption_label(f.text, f.lead_bold)
         if lab:
@@ -111,12 +113,16 @@ def find_figures(
     avoid: list[tuple[float, float, float, float]],
     body_size: float,
     line_width: float,
+    starts: list[tuple[Frag, str, str]] | None = None,
 ) -> list[FigureRegion]:
     """Figures of one page. Marks the fragments inside them with role "figure".
 
-    `avoid` are table boxes (their rules are not figures); `line_width` is the usual width of a body text line.
+    `avoid` are table boxes (their rules are not figures); `line_width` is the usual width of a body text line;
+    `starts` is caption_starts(frags) when the caller has it already.
     """
-    captions = [(f, lab) for f, kind, lab in caption_starts(frags) if kind == "figure"]
+    if starts is None:
+        starts = caption_starts(frags)
+    captions = [(f, lab) for f, kind, lab in starts if kind == "figure"]
     if not captions:
         return []
     width, height = page_rect
@@ -143,17 +149,27 @@ def find_figures(
 def _drop_text_covers(vectors, barriers: list[Frag]):
     """Leave out big drawing boxes that lie over running text: page backgrounds and curves whose box is not
     clipped to their plot (MuPDF reports the unclipped path box). Returns an (n, 4) array."""
-    v = np.asarray(vectors, dtype=np.float64).reshape(-1, 4)
+    v = _boxes_array(vectors)
     if not barriers or not len(v):
         return v
     centres = np.array([((f.x0 + f.x1) / 2, (f.y0 + f.y1) / 2) for f in barriers])
+    cx, cy = centres[:, 0], centres[:, 1]
     keep = np.ones(len(v), dtype=bool)
-    for k in np.flatnonzero((v[:, 2] - v[:, 0]) * (v[:, 3] - v[:, 1]) > 5000).tolist():
+    big = np.flatnonzero((v[:, 2] - v[:, 0]) * (v[:, 3] - v[:, 1]) > 5000)
+    step = max(1, 1_000_000 // len(centres))  # big boxes x barrier centres, a bounded matrix at a time
+    for i in range(0, len(big), step):
+        k = big[i:i + step]
         b = v[k]
-        inside = (centres[:, 0] > b[0]) & (centres[:, 0] < b[2]) & (centres[:, 1] > b[1]) & (centres[:, 1] < b[3])
-        if int(inside.sum()) >= 2:
-            keep[k] = False
+        inside = (cx > b[:, 0:1]) & (cx < b[:, 2:3]) & (cy > b[:, 1:2]) & (cy < b[:, 3:4])
+        keep[k[inside.sum(axis=1) >= 2]] = False
     return v if keep.all() else v[keep]
+
+
+def _boxes_array(boxes) -> np.ndarray:
+    """(x0, y0, x1, y1) tuples as an (n, 4) float array (fromiter: a fraction of np.asarray's cost on tuples)."""
+    if isinstance(boxes, np.ndarray):
+        return boxes.reshape(-1, 4)
+    return np.fromiter(chain.from_iterable(boxes), dtype=np.float64, count=4 * len(boxes)).reshape(-1, 4)
 
 
 def _images(images: list[dict], width: float, height: float) -> list[Graphic]:

@@ -173,6 +173,7 @@ def read_page(page: pymupdf.Page, page_no: int) -> PageText:
 
 
 _FONT_BOLD: dict[str, bool] = {}
+_SIZE1: dict[float, float] = {}  # font size -> round(size, 1): a few distinct sizes, millions of spans
 _FONT_STYLE: dict[str, tuple[bool, bool]] = {}
 
 
@@ -194,16 +195,17 @@ def _font_style(font: str) -> tuple[bool, bool]:
 def _make_frag(line: dict, page_no: int, block: int, line_no: int, words) -> Frag | None:
     spans = line["spans"]
     raw = "".join([s["text"] for s in spans])
-    if not raw.strip():
+    if not raw or raw.isspace():
         return None
     sizes: dict[float, int] = {}
     fonts: dict[str, int] = {}
     n_bold = total = 0
     lead_bold = None
     bold_fonts = _FONT_BOLD
+    size1 = _SIZE1
     for s in spans:
         t = s["text"]
-        if not t.strip():
+        if not t or t.isspace():  # not t.strip(), without the copy
             continue
         k = len(t)
         font = s["font"]
@@ -212,7 +214,11 @@ def _make_frag(line: dict, page_no: int, block: int, line_no: int, words) -> Fra
             bold = _font_is_bold(font)
         if lead_bold is None:
             lead_bold = bold
-        size = round(s["size"], 1)
+        size = size1.get(s["size"])
+        if size is None:
+            size = round(s["size"], 1)
+            if len(size1) < 50_000:  # bounded: a hostile file may have a new size per span
+                size1[s["size"]] = size
         sizes[size] = sizes.get(size, 0) + k
         fonts[font] = fonts.get(font, 0) + k
         total += k

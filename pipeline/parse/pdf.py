@@ -302,13 +302,16 @@ class _Parser:
                 cx, cy = (f.x0 + f.x1) / 2, (f.y0 + f.y1) / 2
                 if any(b[0] - 2 <= cx <= b[2] + 2 and b[1] - 2 <= cy <= b[3] + 2 for b in boxes):
                     f.role = "table"
-            if self.pages[i].ocr or not _has_caption(t.frags, "figure"):
+            if self.pages[i].ocr:
+                continue
+            starts = caption_starts(t.frags)
+            if not any(k == "figure" for _, k, _ in starts):
                 continue
             if t.has_images:
                 t.images = self.doc.load_page(i).get_image_info()
             size = (self.pages[i].width, self.pages[i].height)
             self.regions.extend(
-                find_figures(page_no, t.frags, t.images, t.vectors, size, boxes, self.body_size, line_width)
+                find_figures(page_no, t.frags, t.images, t.vectors, size, boxes, self.body_size, line_width, starts)
             )
 
     # -- paragraphs --
