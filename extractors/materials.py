@@ -1579,6 +1579,11 @@ _SAMPLE_VAR = re.compile(
     rf"(?<![\w.−-])(?:{_NUMV}\s*[<≤]\s*)?(?P<var>[xyzδ])(?:\s?(?:opt|[A-Z][a-z]?))?\s*(?:=|≤|<|≥|>|≈|∼|~)\s*{_NUMV}"
     rf"(?:\s*(?:,|and|or|to|[-–~∼]|,\s*and)\s*{_NUMV}(?![\w]|\.\d))*(?![\w]|\.\d|\s*(?:[KT]\b|GPa|eV|meV|%|nm|K−|mol))"
 )
+# a composition value named as the sample a statement is about, even where the paragraph shows no variable formula:
+# "T c = 22 K at x = 1/8", "for x = 0.5", "(y=0.93)", "x=0.22 (T c = 27.4 K)"
+_SAMPLE_CUE_BEFORE = re.compile(r"(?:\b(?:for|at|with|in|of)\s+(?:the\s+|a\s+)?|\(\s*)$", re.I)
+_SAMPLE_CUE_AFTER = re.compile(r"\s*(?:\(\s*T|\)|,?\s*respectively)")
+_SAMPLE_LIST_HEAD = re.compile(r"^(?P<var>[xyzδ])\s*=\s*")
 _SAMPLE_NOUN = re.compile(r"\s*(?:sample|film|crystal|specimen|compound|powder|ceramic)s?\b", re.I)
 _LONG_STOP = re.compile(r"[,;:()\[\]]|\b(?:of|for|and|with|in|on|by|the|a|an|as|using)\s")
 _FIGURE_BEFORE = re.compile(r"(?:Fig\.|Figs\.|Figure|Table|Eq\.|Section|Note|Movie|Supplementary)\s*$", re.I)
@@ -1707,7 +1712,12 @@ class DocumentMaterials:
         for m in _SAMPLE_VAR.finditer(text):
             var = m.group("var")
             noun = _SAMPLE_NOUN.match(text, m.end())
-            if not noun and not any(var in raw for raw in self.variable_formulas):
+            if (
+                not noun
+                and not any(var in raw for raw in self.variable_formulas)
+                and not _SAMPLE_CUE_BEFORE.search(text, max(0, m.start() - 12), m.start())
+                and not _SAMPLE_CUE_AFTER.match(text, m.end())
+            ):
                 continue
             if any(x.start < m.end() and m.start() < x.end for x in mentions):
                 continue
@@ -1719,6 +1729,31 @@ class DocumentMaterials:
             out.append(
                 MaterialMention(
                     m.start(), m.end(), raw, info.formula if info else None, info.reduced_formula if info else None, raw, "doped"
+                )
+            )
+        return out
+
+    def split_sample_list(self, text: str, m: MaterialMention) -> list[MaterialMention]:
+        """'x = 0.10, 0.15 and 0.20' -> 'x = 0.10', '0.15', '0.20': one sample per value of a listed composition (the
+        first keeps 'x = ', the others are their number, named 'x = 0.15'); anything else -> [m]."""
+        head = _SAMPLE_LIST_HEAD.match(m.raw)
+        if m.kind != "doped" or head is None:
+            return [m]
+        var = head.group("var")
+        nums = list(re.finditer(_NUMV, m.raw[head.end() :]))
+        if len(nums) < 2 or re.search(r"[<≤≥>~∼–-]|\bto\b", m.raw[head.end() :]):
+            return [m]  # a range ('0.031 ≤ δ ≤ 0.145', 'x = 0.1-0.3') is one set of samples
+        out = []
+        for k, n in enumerate(nums):
+            a = m.start + head.end() + n.start()
+            b = m.start + head.end() + n.end()
+            start = m.start if k == 0 else a
+            name = f"{var} = {n.group()}"
+            info = self._sample(var, _number(n.group()))
+            out.append(
+                MaterialMention(
+                    start, b, text[start:b], info.formula if info else None, info.reduced_formula if info else None, name,
+                    "doped",
                 )
             )
         return out

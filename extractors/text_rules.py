@@ -53,7 +53,8 @@ OF_PHRASE = re.compile(
 )
 NOT_MATERIAL = {"the sample", "the samples", "the film", "the films", "this", "it", "them", "these", "those", "the material"}
 FOR_MATERIAL = re.compile(r"\s*\)?,?\s*(?:for|in|of|on)\s+(?:the\s+|a\s+|an\s+)?(?:[\w\-]+\s+){0,2}$", re.IGNORECASE)
-RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
+# also split by a line-end hyphen of the PDF text: "re- spectively", "respec- tively"
+RESPECTIVELY = re.compile(r"\bre(?:-\s*)?spec(?:-\s*)?tive(?:-\s*)?ly\b", re.IGNORECASE)
 # a sentence the splitter left joined ("... respectively.On the other hand"): a full stop glued to a capital
 GLUED_STOP = re.compile(r"(?<=[a-z\d\)\]%][.!?])(?=[A-Z][a-z])")
 # between two items of a list of values ("17 K (6) and 37.2 K", "3.0, 7.1 and 9 K"): connectors and citations only
@@ -192,6 +193,8 @@ class TextRulesExtractor:
         # a gas, solvent, substrate or crucible is never the material a property is stated for
         linkable = [m for m in f.materials if not self._auxiliary(text, m)]
         scene = [m for m in f.materials if m not in linkable]
+        if RESPECTIVELY.search(text):  # "28 K and 9 K for the x = 0.11 and 0.05 samples, respectively": one sample each
+            linkable = [x for m in linkable for x in materials.split_sample_list(text, m)]
         mains = self._split_respective_lists(text, mains, linkable)
         paired = self._respectively(text, mains, linkable)
         keyword_conditions = self._keyword_conditions(text, base, conds)
@@ -228,7 +231,12 @@ class TextRulesExtractor:
             )
         # the paragraph remembers the last explicit material and property
         if linkable:
-            ctx.material = self._material(linkable[-1], materials, base)
+            # a lone element ("the Cu site", "oxygen content", "Zn-free") does not replace a compound named before
+            last = next((m for m in reversed(linkable) if not _element_only(m)), None)
+            if last is not None:
+                ctx.material = self._material(last, materials, base)
+            elif ctx.material is None or _element_only(ctx.material):
+                ctx.material = self._material(linkable[-1], materials, base)
         if f.properties:
             p = f.properties[-1]
             ctx.property_id, ctx.property_raw = p.property_id, p.raw
@@ -257,9 +265,10 @@ class TextRulesExtractor:
         out = []
         for q in mains:
             before = [m for m in mentions if m.end <= q.start]
+            after = [m for m in mentions if m.start >= q.end]
             numbers = [m for m in NUMBER.finditer(q.raw)]
             n = len(q.values)
-            if q.kind != "list" or n < 2 or len(before) < n or len(numbers) != n:
+            if q.kind != "list" or n < 2 or (len(before) < n and len(after) < n) or len(numbers) != n:
                 out.append(q)
                 continue
             for k, (v, num) in enumerate(zip(q.values, numbers, strict=True)):
@@ -317,7 +326,10 @@ class TextRulesExtractor:
             return out
         for r in RESPECTIVELY.finditer(text):
             a, _ = self._segment(text, r.start())
-            vals = [q for q in mains if q.start >= a and q.end <= r.start()]
+            vals = [
+                q for q in mains
+                if q.start >= a and q.end <= r.start() and not any(m.start < q.end and q.start < m.end for m in mentions)
+            ]  # (the number of a sample 'x = 0.10, 0.15' is no value of the list)
             if len(vals) < 2:
                 continue
             run = [vals[-1]]
