@@ -191,23 +191,26 @@ def tick_marks(shapes: list[Shape], ax: CalAxis) -> list[tuple[float, float]]:
                 if min(x0, x1) - 1.0 <= ln.pos <= max(x0, x1) + 1.0:
                     k = round((y0 + y1) / 2, 3)
                     out[k] = max(out.get(k, 0.0), abs(x1 - x0))
-    return sorted(out.items())
+    merged: list[tuple[float, float]] = []  # a tick drawn as a thin outlined bar: its two long edges are one mark
+    run: list[tuple[float, float]] = []
+    for p, length in sorted(out.items()):
+        if run and (p - run[0][0] > 0.8 or abs(length - run[0][1]) > 0.3):
+            merged.append((sum(q for q, _ in run) / len(run), max(m for _, m in run)))
+            run = []
+        run.append((p, length))
+    if run:
+        merged.append((sum(q for q, _ in run) / len(run), max(m for _, m in run)))
+    return merged
 
 
-def calibrate(ax: CalAxis, shapes: list[Shape], offsets: list[TextLine], max_residual: float) -> None:
-    """Tie labels to tick marks, apply an offset label, fit; sets ax.fit or ax.problem."""
-    marks = tick_marks(shapes, ax)
-    if marks:  # labels sit at major ticks: the longest ones when minor ticks are drawn too
-        longest = max(length for _, length in marks)
-        majors = [p for p, length in marks if length >= 0.75 * longest]
-        ax.ticks = majors if len(majors) >= 2 else [p for p, _ in marks]
-    ticks = np.asarray(ax.ticks) if ax.ticks else None
+def _tie(ax: CalAxis, ticks: np.ndarray | None) -> tuple[list[float], list, int]:
+    """Label positions (the tick mark each label sits at, else the label's centre) and values; how many were tied."""
     pos, vals = [], []
     n_tied = 0
     for t, v in ax.labels:
         c = t.cx if ax.line.orient == "h" else t.cy
         half = (t.bbox[2] - t.bbox[0] if ax.line.orient == "h" else t.bbox[3] - t.bbox[1]) / 2
-        if ticks is not None:
+        if ticks is not None and len(ticks):
             k = int(np.argmin(np.abs(ticks - c)))
             if abs(ticks[k] - c) <= 0.8 * half + 1.5:
                 pos.append(float(ticks[k]))
@@ -216,6 +219,67 @@ def calibrate(ax: CalAxis, shapes: list[Shape], offsets: list[TextLine], max_res
                 continue
         pos.append(c)
         vals.append(v)
+    return pos, vals, n_tied
+
+
+def _tick_sets(marks: list[tuple[float, float]]) -> list[list[float]]:
+    """Candidate sets of major tick positions: the longest marks (labels sit at major ticks when minor ticks are
+    drawn too), then each group of marks of one length (a data line touching the axis can pass for a tick mark, but
+    real ticks share one length)."""
+    if not marks:
+        return []
+    longest = max(length for _, length in marks)
+    majors = [p for p, length in marks if length >= 0.75 * longest]
+    out = [majors if len(majors) >= 2 else [p for p, _ in marks]]
+    groups: list[list[tuple[float, float]]] = []
+    for p, length in sorted(marks, key=lambda m: m[1]):
+        if groups and length - groups[-1][-1][1] <= 0.3:
+            groups[-1].append((p, length))
+        else:
+            groups.append([(p, length)])
+    for g in groups:
+        ps = sorted(p for p, _ in g)
+        if len(ps) >= 2 and ps not in out:
+            out.append(ps)
+    return out
+
+
+def _drop_one_label(pos: list[float], vals: list, max_residual: float) -> tuple[list[float], list]:
+    """A misread or stray label (one of five or more) that alone spoils the fit: the fit without it, when that one
+    is monotonic with a residual within `max_residual` and no other single label's removal also gives one."""
+    ok = []
+    for i in range(len(pos)):
+        p, v = pos[:i] + pos[i + 1:], vals[:i] + vals[i + 1:]
+        fit = fit_axis(p, v)
+        if fit is None or fit.residual > max_residual:
+            continue
+        vv = np.asarray([v[j].value for j in np.argsort(p)])
+        if np.all(np.diff(vv) > 0) or np.all(np.diff(vv) < 0):
+            ok.append((p, v))
+    return ok[0] if len(ok) == 1 else (pos, vals)
+
+
+def calibrate(ax: CalAxis, shapes: list[Shape], offsets: list[TextLine], max_residual: float) -> None:
+    """Tie labels to tick marks, apply an offset label, fit; sets ax.fit or ax.problem. Of the candidate tick sets
+    (`_tick_sets`), the first that ties every label with a fit residual within `max_residual` is used; else the one
+    tying the most labels with the smallest residual."""
+    marks = tick_marks(shapes, ax)
+    sets = _tick_sets(marks)
+    best = None
+    for k, cand in enumerate(sets or [None]):
+        ticks = np.asarray(cand) if cand is not None else None
+        pos, vals, n_tied = _tie(ax, ticks)
+        fit = fit_axis(pos, vals) if len({round(p, 2) for p in pos}) == len(pos) else None
+        res = fit.residual if fit is not None else np.inf
+        score = (n_tied == len(pos) and res <= max_residual, n_tied, -res, -k)
+        if best is None or score > best[0]:
+            best = (score, cand, pos, vals, n_tied)
+        if k == 0 and score[0]:
+            break
+    _, chosen, pos, vals, n_tied = best
+    if not best[0][0] and n_tied == len(pos) and len(pos) >= 5:
+        pos, vals = _drop_one_label(pos, vals, max_residual)
+    ax.ticks = list(chosen) if chosen is not None else ax.ticks
     ax.used_ticks = n_tied == len(pos)
     if ax.used_ticks is False and n_tied >= 2:  # keep only the labels that have tick marks
         keep = [(p, v) for p, v, (t, _) in zip(pos, vals, ax.labels) if p != (t.cx if ax.line.orient == "h" else t.cy)]  # noqa: B905

@@ -141,7 +141,7 @@ def _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, bu
     for pi, p in enumerate(panels):
         if not p.calibrated:
             continue
-        groups = _series_groups(p, shapes, lines, axis_shapes, budget)
+        groups = _series_groups(p, shapes, lines, axis_shapes, budget, text_shapes)
         xa, ya = _axis_info(p.x, lines, p, "x"), _axis_info(p.y, lines, p, "y")
         y2a = _axis_info(p.y2, lines, p, "y2") if p.y2 is not None and p.y2.fit and not p.y2.problem else None
         split = min(p.y.line.shapes, default=-1)
@@ -237,10 +237,23 @@ def _row_of_labels(words: list[TextLine]) -> bool:
     return any(len(r) >= 3 for r in rows.values())
 
 
+def _panel_tag(t: TextLine) -> str | None:
+    """The panel letter a text line starts with: "(a)", "b", or "(c) ascending stage" (a bracketed letter as the
+    first word of a longer line)."""
+    txt = t.plain.strip()
+    m = _PANEL_LABEL.match(txt)
+    if m:
+        return m.group(1).lower()
+    first = txt.split(maxsplit=1)[0] if txt else ""
+    m = re.match(r"^\(([a-hA-H])\)$", first)
+    return m.group(1).lower() if m else None
+
+
 def _label_panels(panels: list[Panel], lines: list[TextLine]) -> None:
-    cands = [t for t in lines if t.horizontal and _PANEL_LABEL.match(t.plain.strip())]
+    cands = [t for t in lines if t.horizontal and _panel_tag(t)]
     if len(panels) < 2 and not cands:
         return
+    dist: dict[int, float] = {}
     for p in panels:
         x0, y0, x1, y1 = p.box
         best, best_d = None, None
@@ -253,7 +266,11 @@ def _label_panels(panels: list[Panel], lines: list[TextLine]) -> None:
             if best_d is None or d < best_d:
                 best, best_d = t, d
         if best is not None and (len(panels) > 1 or best.plain.strip().startswith("(")):
-            p.label = _PANEL_LABEL.match(best.plain.strip()).group(1).lower()
+            p.label = _panel_tag(best)
+            dist[id(p)] = best_d
+    for p in panels:  # one letter names one panel: the nearest keeps it
+        if p.label and any(q is not p and q.label == p.label and dist[id(q)] < dist[id(p)] for q in panels):
+            p.label = None
 
 
 # ---------------------------------------------------------------------------------------------- series
@@ -267,7 +284,8 @@ def _is_white(c: str | None) -> bool:
     return c is not None and all(int(c[i: i + 2], 16) >= 0xF0 for i in (1, 3, 5))
 
 
-def _legend(p: Panel, shapes: list[Shape], lines: list[TextLine], tick_lines: set[int]) -> tuple[dict, set[int]]:
+def _legend(p: Panel, shapes: list[Shape], lines: list[TextLine], tick_lines: set[int],
+            text_shapes: set[int] = frozenset()) -> tuple[dict, set[int]]:
     """Legend entries near the panel: label text -> sample shapes; and every shape that belongs to the legend."""
     x0, y0, x1, y1 = p.box
     w, h = x1 - x0, y1 - y0
@@ -283,6 +301,7 @@ def _legend(p: Panel, shapes: list[Shape], lines: list[TextLine], tick_lines: se
     # in numpy over all shapes, the style tests only on the few shapes that pass them
     r = np.array([s.rect for s in shapes], dtype=np.float64).reshape(-1, 4)
     sw, sh, scy = r[:, 2] - r[:, 0], r[:, 3] - r[:, 1], (r[:, 1] + r[:, 3]) / 2
+    texts = _join_words(texts)
     for t in texts:
         near = ~(sw > 6 * t.size) & ~(sh > 1.5 * t.size) \
             & (np.abs(scy - t.cy) <= 0.45 * max(t.bbox[3] - t.bbox[1], 1.0)) \
@@ -290,6 +309,8 @@ def _legend(p: Panel, shapes: list[Shape], lines: list[TextLine], tick_lines: se
         samples = []
         for k in np.flatnonzero(near).tolist():
             s = shapes[k]
+            if s.idx in text_shapes:  # the glyphs of a word before it, not a sample
+                continue
             if _is_white(s.fill) and s.stroke is None:
                 continue
             if len(s.segments) == 1 and _is_tick(s, p):
@@ -314,11 +335,28 @@ def _legend(p: Panel, shapes: list[Shape], lines: list[TextLine], tick_lines: se
     return entries, in_legend
 
 
-def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_shapes: set[int], budget) -> list[_Group]:
+def _join_words(texts: list[TextLine]) -> list[TextLine]:
+    """Words on one row with gaps under one text height joined into one line ("5.5" + "K" -> "5.5 K"): OCR'd
+    glyph outlines come as words, and a legend label is the whole row after its sample."""
+    out: list[TextLine] = []
+    for t in sorted(texts, key=lambda t: (round(t.cy), t.bbox[0])):
+        prev = next((o for o in reversed(out) if abs(o.cy - t.cy) <= 0.3 * max(o.size, t.size)
+                     and -0.5 <= t.bbox[0] - o.bbox[2] <= 0.9 * max(o.size, t.size)), None)
+        if prev is None:
+            out.append(t)
+            continue
+        j = out.index(prev)
+        out[j] = TextLine(prev.text + " " + t.text, (prev.bbox[0], min(prev.bbox[1], t.bbox[1]), t.bbox[2],
+                                                      max(prev.bbox[3], t.bbox[3])), max(prev.size, t.size), prev.dir)
+    return out
+
+
+def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_shapes: set[int], budget,
+                   text_shapes: set[int] = frozenset()) -> list[_Group]:
     box = p.box
     bw, bh = box[2] - box[0], box[3] - box[1]
     tick_lines = {id(t) for ax in (p.x, p.y, p.y2) if ax is not None for t, _ in ax.labels}
-    legend, in_legend = _legend(p, shapes, lines, tick_lines)
+    legend, in_legend = _legend(p, shapes, lines, tick_lines, text_shapes)
     cands: list[Shape] = []
     for s in shapes:
         if s.idx in axis_shapes or s.idx in in_legend or not s.segments:
@@ -344,6 +382,12 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
         cands.append(s)
     budget.check("collecting series shapes")
     cands = _drop_text_glyphs(cands)
+    # a stroke converted to filled outlines piece by piece (the dashes of a dashed line, one capsule per segment of
+    # a dense curve): the pieces chained into one line, before they could pass for markers
+    groups: list[_Group] = []
+    piece_groups, cands = _outline_piece_lines(cands, box)
+    groups.extend(piece_groups)
+    budget.check("chaining outline pieces")
     # markers: small closed or compact shapes repeated with the same style and form
     small = max(2.0, min(15.0, 0.06 * min(bw, bh)))
     marker_groups: dict[tuple, list[Shape]] = defaultdict(list)
@@ -353,7 +397,6 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
             marker_groups[(s.style_key(), s.signature())].append(s)
         else:
             rest.append(s)
-    groups: list[_Group] = []
     for key, group in marker_groups.items():
         for ss in _size_clusters(group):
             if len(ss) < 2:
@@ -363,6 +406,8 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
             g = _Group("markers", key, ss, [(s.cx, s.cy) for s in ss], color=ss[0].color, marker=_marker_name(ss[0]),
                        first_idx=min(s.idx for s in ss))
             groups.append(g)
+    _drop_shared_marker_positions(groups)
+    groups = [g for g in groups if g.kind != "markers" or len(g.points) >= 2]
     # error bars: vertical single segments of a marker group's colour centred on its points
     bars = [s for s in rest if len(s.segments) == 1 and abs(s.segments[0][0] - s.segments[0][2]) < 0.05]
     caps = [s for s in rest if len(s.segments) == 1 and abs(s.segments[0][1] - s.segments[0][3]) < 0.05 and s.w < small]
@@ -391,6 +436,7 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
         pts = _outline_centre(s, box)
         if len(pts) >= 3:
             groups.append(_Group("line", s.style_key(), [s], pts, color=s.fill, first_idx=s.idx))
+    groups = _join_lines(groups)
     groups = [g for g in _merge_line_markers(groups) if not _on_frame(g, box)]
     _attach_labels(groups, legend)
     for g in groups:
@@ -408,6 +454,25 @@ def _size_clusters(ss: list[Shape], tol: float = 0.3) -> list[list[Shape]]:
         else:
             out.append([s])
     return out
+
+
+def _drop_shared_marker_positions(groups: list[_Group]) -> None:
+    """Two marker sets of one colour on the same positions: a marker drawn as two paths (a fill and its outline
+    ring), where the outline form is shared by filled and open markers and so groups two series together. The
+    shared positions belong to the smaller set; the larger one keeps only its own."""
+    marks = [g for g in groups if g.kind == "markers"]
+    for a in marks:
+        for b in marks:
+            if a is b or a.color != b.color or len(a.points) <= len(b.points) or not b.points:
+                continue
+            pa, pb = np.asarray(a.points, float), np.asarray(b.points, float)
+            d = np.sqrt(((pa[:, None, :] - pb[None, :, :]) ** 2).sum(-1)).min(1)
+            shared = d < 0.3
+            if shared.sum() < max(2, 0.8 * len(pb)):
+                continue
+            keep = ~shared
+            a.shapes = [s for s, k in zip(a.shapes, keep, strict=True) if k]
+            a.points = [pt for pt, k in zip(a.points, keep, strict=True) if k]
 
 
 def _is_tick(s: Shape, p: Panel) -> bool:
@@ -438,6 +503,152 @@ def _drop_text_glyphs(cands: list[Shape]) -> list[Shape]:
         if len(word) >= 3 and one_row and (max(ws) - min(ws) > 0.5 or max(hs) - min(hs) > 0.5):
             drop.update(w.idx for w in word)
     return [s for s in cands if s.idx not in drop] if drop else cands
+
+
+PIECE_MAX_WIDTH = 2.0  # thickest stroke (pt) whose filled outline pieces are chained into a line
+
+
+def _piece_geometry(s: Shape) -> tuple[np.ndarray, np.ndarray, float, float] | None:
+    """(centre, unit major axis, length, thickness) of a filled shape from its vertices' principal axes."""
+    v = np.asarray(s.vertices(), dtype=float)
+    if len(v) > 3 and np.abs(v[0] - v[-1]).max() <= 0.01:  # a closed path repeats its first vertex
+        v = v[:-1]
+    if len(v) < 3:
+        return None
+    d = v - v.mean(0)
+    _, vec = np.linalg.eigh(d.T @ d)
+    ax = vec[:, 1]
+    nrm = np.array([-ax[1], ax[0]])
+    pa, pn = d @ ax, d @ nrm
+    centre = v.mean(0) + ax * (pa.max() + pa.min()) / 2 + nrm * (pn.max() + pn.min()) / 2
+    return centre, ax, float(np.ptp(pa)), float(np.ptp(pn))
+
+
+def _outline_piece_lines(cands: list[Shape], box: Box) -> tuple[list[_Group], list[Shape]]:
+    """Lines whose stroke was converted to filled outlines piece by piece: thin filled shapes (at most
+    PIECE_MAX_WIDTH across) of one colour that follow each other end to end, overlapping (one capsule per segment of
+    a dense curve) or with short gaps along their direction (the dashes of a dashed line). Chains of 4+ pieces that
+    span 8 % of the panel become one line (points: each piece's centre line ends, caps trimmed); the other shapes
+    are returned as they were."""
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    by_colour: dict[str, list[tuple[Shape, np.ndarray, np.ndarray, float, float]]] = defaultdict(list)
+    keep: list[Shape] = []
+    for s in cands:
+        geo = None
+        if s.stroke is None and s.fill is not None and not _is_white(s.fill) and len(s.segments) >= 3 \
+                and max(s.w, s.h) <= 0.3 * min(bw, bh):
+            geo = _piece_geometry(s)
+        if geo is None or not 0.05 <= geo[3] <= PIECE_MAX_WIDTH:
+            keep.append(s)
+            continue
+        by_colour[s.fill].append((s, *geo))
+    groups: list[_Group] = []
+    for colour, ps in by_colour.items():
+        if len(ps) < 4:
+            keep.extend(p[0] for p in ps)
+            continue
+        cen = np.array([p[1] for p in ps])
+        axs = np.array([p[2] for p in ps])
+        half = np.array([max(0.0, p[3] - p[4]) / 2 for p in ps])
+        lengths = np.array([p[3] for p in ps])
+        thick = np.array([p[4] for p in ps])
+        ends = np.stack([cen - axs * half[:, None], cen + axs * half[:, None]], axis=1)  # (n, 2, 2)
+        tol = float(min(8.0, max(2.0, 1.5 * np.median(lengths))))
+        parent = list(range(len(ps)))
+        find = _finder(parent)
+        reach = tol + lengths.max() / 2 + 1.0
+        cells: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for i, (x, y) in enumerate(cen):
+            cells[(int(x // reach), int(y // reach))].append(i)
+        adj: dict[int, list[int]] = defaultdict(list)
+        gapped: set[tuple[int, int]] = set()  # links across a gap (dashes)
+        for (cx, cy), members in cells.items():
+            near = [j for dx in (-1, 0, 1) for dy in (-1, 0, 1) for j in cells.get((cx + dx, cy + dy), ())]
+            for i in members:
+                for j in near:
+                    if j <= i:
+                        continue
+                    diff = ends[i][:, None, :] - ends[j][None, :, :]
+                    dist = np.sqrt((diff ** 2).sum(-1))
+                    a, b = np.unravel_index(int(np.argmin(dist)), dist.shape)
+                    gap = float(dist[a, b]) - (thick[i] + thick[j]) / 2
+                    if gap > tol:
+                        continue
+                    if gap > 0.6:  # a gap between dashes lies along the dashes (along one of them at a corner)
+                        g = ends[j][b] - ends[i][a]
+                        g = g / max(1e-9, float(np.hypot(*g)))
+                        if all(lengths[k] >= 1.5 * thick[k] and abs(float(g @ axs[k])) < 0.8 for k in (i, j)):
+                            continue
+                    adj[i].append(j)
+                    adj[j].append(i)
+                    if gap > 0.6:
+                        gapped.add((i, j))
+                    parent[find(i)] = find(j)
+        comps: dict[int, list[int]] = defaultdict(list)
+        for i in range(len(ps)):
+            comps[find(i)].append(i)
+        for comp in comps.values():
+            pts_c = cen[comp]
+            if len(comp) < 4 or (np.ptp(pts_c[:, 0]) < 0.08 * bw and np.ptp(pts_c[:, 1]) < 0.08 * bh):
+                keep.extend(ps[i][0] for i in comp)
+                continue
+            order = _walk(comp, adj, cen)
+            pts: list[tuple[float, float]] = []
+            for n, i in enumerate(order):
+                e0, e1 = ends[i]
+                if pts and np.hypot(*(e1 - pts[-1])) < np.hypot(*(e0 - pts[-1])):
+                    e0, e1 = e1, e0
+                elif not pts and len(order) > 1:  # the first piece: its far end leads to the next one
+                    nx = cen[order[n + 1]]
+                    if np.hypot(*(e0 - nx)) < np.hypot(*(e1 - nx)):
+                        e0, e1 = e1, e0
+                for e in (e0, e1) if half[i] > 0 else (cen[i],):
+                    if not pts or np.hypot(e[0] - pts[-1][0], e[1] - pts[-1][1]) > 0.05:
+                        pts.append((float(e[0]), float(e[1])))
+            pts = [pt for pt in pts if _inside(pt[0], pt[1], box, 1.0)]
+            if len(pts) < 3:
+                keep.extend(ps[i][0] for i in comp)
+                continue
+            members = [ps[i][0] for i in comp]
+            gaps = sum(1 for i, j in zip(order, order[1:]) if j in adj[i] and (min(i, j), max(i, j)) in gapped)  # noqa: B905
+            groups.append(_Group("line", members[0].style_key(), members, pts, color=colour,
+                                 width=round(float(np.median(thick[comp])), 2), dashed=gaps >= len(comp) // 2,
+                                 first_idx=min(m.idx for m in members)))
+    if not groups:
+        return [], cands
+    kept = {s.idx for s in keep}
+    return groups, [s for s in cands if s.idx in kept]
+
+
+def _finder(parent: list[int]):
+    """Union-find root lookup over `parent` (path halving)."""
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+    return find
+
+
+def _walk(comp: list[int], adj: dict[int, list[int]], cen: np.ndarray) -> list[int]:
+    """The pieces of one chain in drawing order along it: from the leftmost end piece, each time the nearest
+    unvisited linked piece, or the nearest unvisited piece when none is linked (a branch's end)."""
+    comp_arr = np.asarray(comp)
+    ends = [i for i in comp if len(adj.get(i, ())) <= 1] or comp
+    cur = min(ends, key=lambda i: (cen[i][0], cen[i][1]))
+    seen = {cur}
+    order = [cur]
+    while len(order) < len(comp):
+        nxt = [j for j in adj.get(cur, ()) if j not in seen]
+        if nxt:
+            cur = min(nxt, key=lambda j: float(np.hypot(*(cen[j] - cen[cur]))))
+        else:
+            left = comp_arr[[i not in seen for i in comp]]
+            d = np.hypot(*(cen[left] - cen[cur]).T)
+            cur = int(left[int(np.argmin(d))])
+        seen.add(cur)
+        order.append(cur)
+    return order
 
 
 def _on_frame(g: _Group, box: Box, tol: float = 1.5) -> bool:
@@ -515,7 +726,7 @@ def _chains(ss: list[Shape], box: Box) -> list[tuple[list[tuple[float, float]], 
     out = []
     singles: list[Shape] = []
     for s in sorted(ss, key=lambda s: s.idx):
-        if len(s.segments) >= 2 and s.is_chain() and not (s.closed and s.w < 20 and s.h < 20):
+        if len(s.segments) >= 2 and s.is_chain() and not (s.closed and s.w < 20 and s.h < 20) and not _is_box(s):
             pts = [pt for pt in s.vertices() if _inside(pt[0], pt[1], box, 1.0)]
             out.append((pts, [s]))
         elif len(s.segments) == 1:
@@ -545,6 +756,50 @@ def _chains(ss: list[Shape], box: Box) -> list[tuple[list[tuple[float, float]], 
     return out
 
 
+def _join_lines(groups: list[_Group], tol: float = 0.6) -> list[_Group]:
+    """Lines of one style whose ends meet joined into one (a curve drawn as several paths, split where it turns
+    or where a dashed curve's pieces stop linking)."""
+    lines = [g for g in groups if g.kind == "line" and len(g.points) >= 2]
+    gone: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        for a in lines:
+            if id(a) in gone:
+                continue
+            for b in lines:
+                if a is b or id(b) in gone or a.color != b.color or a.dashed != b.dashed \
+                        or abs((a.width or 0) - (b.width or 0)) > 0.1:
+                    continue
+                a0, a1, b0, b1 = a.points[0], a.points[-1], b.points[0], b.points[-1]
+                near = lambda p, q: abs(p[0] - q[0]) <= tol and abs(p[1] - q[1]) <= tol  # noqa: E731
+                if near(a1, b0):
+                    pts = a.points + b.points[1:]
+                elif near(a1, b1):
+                    pts = a.points + b.points[::-1][1:]
+                elif near(a0, b1):
+                    pts = b.points + a.points[1:]
+                elif near(a0, b0):
+                    pts = b.points[::-1] + a.points[1:]
+                else:
+                    continue
+                a.points, a.shapes = pts, a.shapes + b.shapes
+                a.first_idx = min(a.first_idx, b.first_idx)
+                gone.add(id(b))
+                changed = True
+    return [g for g in groups if id(g) not in gone]
+
+
+def _is_box(s: Shape) -> bool:
+    """A closed axis-aligned rectangle (a drawn box: inset frame, schematic block, text frame), never a data curve."""
+    v = s.vertices()
+    if not 4 <= len(v) <= 5 or (len(v) == 5 and (abs(v[0][0] - v[-1][0]) > 0.01 or abs(v[0][1] - v[-1][1]) > 0.01)):
+        return False
+    if len(v) == 4 and not s.closed:
+        return False
+    return all(abs(x0 - x1) < 0.05 or abs(y0 - y1) < 0.05 for x0, y0, x1, y1 in s.segments)
+
+
 def _merge_line_markers(groups: list[_Group]) -> list[_Group]:
     """A line and a marker set of the same colour drawn together are one series (points from the markers)."""
     lines = [g for g in groups if g.kind == "line"]
@@ -554,16 +809,33 @@ def _merge_line_markers(groups: list[_Group]) -> list[_Group]:
         for ln in lines:
             if id(ln) in drop or ln.color != m.color:
                 continue
-            lx = np.asarray([x for x, _ in ln.points])
-            ly = np.asarray([y for _, y in ln.points])
-            hits = sum(bool(np.any((np.abs(lx - x) < 0.05) & (np.abs(ly - y) < 0.05))) for x, y in m.points)
+            hits = int((_dist_to_polyline(np.asarray(m.points, float), np.asarray(ln.points, float)) < 1.0).sum())
             if hits >= 0.8 * len(m.points):
                 m.kind = "line+markers"
+                if len(ln.points) > 2 * len(m.points) and m.yerr is None:  # a dense curve with a marker every few points
+                    m.points, m.shapes = list(ln.points), m.shapes + ln.shapes
                 m.width = ln.width
                 m.first_idx = min(m.first_idx, ln.first_idx)
                 drop.add(id(ln))
                 break
     return [g for g in groups if id(g) not in drop]
+
+
+def _dist_to_polyline(pts: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Distance of each point to the polyline (its vertices when it has one)."""
+    if len(line) == 0:
+        return np.full(len(pts), np.inf)
+    best = np.sqrt(((pts[:, None, :] - line[None, :, :]) ** 2).sum(-1)).min(1)
+    if len(line) >= 2:
+        a, ab = line[:-1], line[1:] - line[:-1]
+        n2 = (ab ** 2).sum(-1)
+        n2[n2 == 0] = 1e-18
+        for k in range(0, len(pts), 256):  # bounded memory on long curves
+            p = pts[k: k + 256]
+            u = np.clip((((p[:, None, :] - a[None]) * ab[None]).sum(-1)) / n2[None], 0, 1)
+            proj = a[None] + u[..., None] * ab[None]
+            best[k: k + 256] = np.minimum(best[k: k + 256], np.sqrt(((p[:, None, :] - proj) ** 2).sum(-1)).min(1))
+    return best
 
 
 def _attach_labels(groups: list[_Group], legend: dict) -> None:
