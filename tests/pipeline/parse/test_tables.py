@@ -392,3 +392,19 @@ def test_clean_cell_text(raw, clean):
 )
 def test_is_numeric(text, numeric):
     assert is_numeric(text) is numeric
+
+
+def test_layout_sessions_run_on_one_thread():
+    """find_tables() rebuilds the pymupdf-layout ONNX sessions with one intra-op thread (CPU time, same tables)."""
+    import onnxruntime as ort
+
+    fn = getattr(pymupdf, "_get_layout", None)
+    model = next((c.cell_contents for c in (getattr(fn, "__closure__", None) or ())), None)
+    model = getattr(model, "_model", model)
+    if model is None:
+        pytest.skip("pymupdf-layout not active")
+    tables._layout_one_thread()
+    owners = [model, getattr(model, "feature_extractor", None), getattr(model, "table_grid_extractor", None)]
+    sessions = [v for o in owners if o is not None for v in vars(o).values() if isinstance(v, ort.InferenceSession)]
+    assert sessions
+    assert all(s.get_session_options().intra_op_num_threads == 1 for s in sessions)
