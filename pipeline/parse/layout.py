@@ -782,8 +782,15 @@ def join_rows(rows: list[Row], vocab) -> tuple[str, list[tuple[int, int, Row, li
     Rows join with a space; a line-end hyphen is dropped when it splits a word, kept (without space) when it
     joins a compound ("zero-" + "field-cooled").
     """
+    text, spans = join_spans(rows, vocab)
+    return text, [(start, end, r, row_words(r, start, end, trimmed)) for start, end, r, trimmed in spans]
+
+
+def join_spans(rows: list[Row], vocab) -> tuple[str, list[tuple[int, int, Row, bool]]]:
+    """join_rows without re-basing the words: per row its span and whether its line-end hyphen was dropped
+    (row_words gives the words)."""
     parts: list[str] = []
-    spans: list[tuple[int, int, Row, list]] = []
+    spans: list[tuple[int, int, Row, bool]] = []
     n = 0
     for i, r in enumerate(rows):
         if i:
@@ -792,16 +799,21 @@ def join_rows(rows: list[Row], vocab) -> tuple[str, list[tuple[int, int, Row, li
                 if prev_text[-1] in HYPHENS and dehyphenate(prev_text, r.text, vocab):
                     parts[-1] = prev_text[:-1]
                     n -= 1
-                    s0, _, pr, pw = spans[-1]
-                    spans[-1] = (s0, n, pr, _trim_words(pw, n))
+                    s0, _, pr, _ = spans[-1]
+                    spans[-1] = (s0, n, pr, True)
             else:
                 parts.append(" ")
                 n += 1
-        words = [(s + n, e + n, a, b, c, d) for s, e, a, b, c, d in r.words]
         parts.append(r.text)
-        spans.append((n, n + len(r.text), r, words))
+        spans.append((n, n + len(r.text), r, False))
         n += len(r.text)
     return "".join(parts), spans
+
+
+def row_words(r: Row, start: int, end: int, trimmed: bool) -> list:
+    """A row's words re-based to its span [start, end) in the block text; cut at `end` where `trimmed`."""
+    words = [(s + start, e + start, a, b, c, d) for s, e, a, b, c, d in r.words]
+    return _trim_words(words, end) if trimmed else words
 
 
 def _trim_words(words: list, end: int) -> list:

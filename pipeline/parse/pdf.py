@@ -39,11 +39,12 @@ from pipeline.parse.layout import (
     build_rows,
     count_columns,
     frags_from_ocr,
-    join_rows,
+    join_spans,
     leaf_edges,
     mark_running_text,
     order_rows,
     read_page,
+    row_words,
     split_paragraphs,
     vocabulary,
 )
@@ -618,17 +619,21 @@ class _Parser:
         block_of_row: dict[int, str] = {}
         for n, b in enumerate(blocks):
             bid = f"b{n}"
-            text, spans = join_rows(b.rows, self.vocab) if b.kind != "equation" else _join_plain(b.rows)
+            text, spans = join_spans(b.rows, self.vocab) if b.kind != "equation" else _join_plain(b.rows)
             origin = "ocr" if b.rows[0].ocr else "pdf"
             lines: list[dict] = []
             prov: list[list] = []
             region = None
-            for start, end, row, words in spans:
+            for start, end, row, trimmed in spans:
                 block_of_row[id(row)] = bid
+                if trimmed:
+                    words = [{"start": s, "end": e, "bbox": _box4(a, b, c, d)}
+                             for s, e, a, b, c, d in row_words(row, start, end, True) if e > s]
+                else:  # re-based on the fly: row.words are relative to the row text
+                    words = [{"start": s + start, "end": e + start, "bbox": _box4(a, b, c, d)}
+                             for s, e, a, b, c, d in row.words if e > s]
                 lines.append({"start": start, "end": end, "page": row.page,
-                              "bbox": box((row.x0, row.y0, row.x1, row.y1)),
-                              "words": [{"start": s, "end": e, "bbox": _box4(a, b, c, d)} for s, e, a, b, c, d in words
-                                        if e > s]})
+                              "bbox": box((row.x0, row.y0, row.x1, row.y1)), "words": words})
                 leaf = self.leaf_of_row.get(id(row), -1)
                 if leaf != region:
                     prov.append([row.page, [row.x0, row.y0, row.x1, row.y1], start, end])
@@ -719,7 +724,7 @@ class _Parser:
         return out
 
     def _metadata(self, blocks: list[_Block]):
-        title = next((join_rows(b.rows, self.vocab)[0] for b in blocks if b.kind == "title"), None)
+        title = next((join_spans(b.rows, self.vocab)[0] for b in blocks if b.kind == "title"), None)
         texts = []
         if self.texts:
             frags = sorted(self.texts[0].frags, key=lambda f: (f.role != "margin", f.y0, f.x0))
@@ -739,12 +744,13 @@ def _box4(x0: float, y0: float, x1: float, y1: float) -> dict:
 
 
 def _join_plain(rows: list[Row]) -> tuple[str, list]:
+    """Rows joined with single spaces (equations: no dehyphenation), spans as join_spans gives them."""
     parts, spans, n = [], [], 0
     for i, r in enumerate(rows):
         if i:
             parts.append(" ")
             n += 1
-        spans.append((n, n + len(r.text), r, [(s + n, e + n, *box) for s, e, *box in r.words]))
+        spans.append((n, n + len(r.text), r, False))
         parts.append(r.text)
         n += len(r.text)
     return "".join(parts), spans

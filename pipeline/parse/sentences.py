@@ -129,7 +129,7 @@ def _line_boxes(block: Block) -> list[tuple]:
     for ln in block.lines:
         b = ln.bbox
         out.append((ln.start, ln.end, ln.page, (b.x0, b.y0, b.x1, b.y1),
-                    [(w.start, w.end, w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1) for w in ln.words]))
+                    [(w.start, w.end, (wb := w.bbox).x0, wb.y0, wb.x1, wb.y1) for w in ln.words]))
     return out
 
 
@@ -142,10 +142,11 @@ def _word_provs(lines: list[tuple], block: Block, start: int, end: int) -> list[
         if l1 <= start or l0 >= end:
             continue
         ws = [w for w in words if w[1] > start and w[0] < end]
-        if ws:
+        if len(ws) > 1:  # min / max keep the first of equal values, as a running min / max does
+            _, _, a, b, c, d = zip(*ws, strict=True)
+            x0, y0, x1, y1 = min(a), min(b), max(c), max(d)
+        elif ws:
             x0, y0, x1, y1 = ws[0][2:]
-            for w in ws[1:]:
-                x0, y0, x1, y1 = min(x0, w[2]), min(y0, w[3]), max(x1, w[4]), max(y1, w[5])
         else:
             x0, y0, x1, y1 = lbox
         out.append({"page": page, "bbox": {"x0": x0, "y0": y0, "x1": x1, "y1": y1},
