@@ -82,6 +82,8 @@ REFERENCE_CUE = re.compile(
     r"\((?:19|20)\d{2}\)\.\s*\d{1,3}\b|,\s*pp?\.\s*\d{1,5}\b"
 )
 REF_BEFORE, REF_AFTER = 30, 25
+# what follows a reference marker that opens a sentence: "(2)"-like marks, then a capitalised word
+CITATION_LEAD_AFTER = re.compile(r"\s*(?:\(\s*\d{1,3}\s*\)\s*)?[A-Z]")
 AMOUNT_UNIT = re.compile(r"^(?:[mµμn]?mol|[mµμ]?g|[mµμ]?L|ml|equiv\.?|eq\.?)$", re.I)
 # materials that only set the scene: a gas or solvent the sample sits in, a substrate, crucible, tube, tip, electrode
 AUX_AFTER = re.compile(
@@ -180,7 +182,7 @@ class TextRulesExtractor:
             methods=find_method_mentions(text),
         )
         # page and volume numbers, years and reference numbers of a bibliography entry are no quantities
-        f.quantities = [q for q in f.quantities if not self._in_reference(text, q)]
+        f.quantities = [q for q in f.quantities if not self._in_reference(text, q) and not self._citation_lead(text, q)]
         f.materials = [m for m in f.materials if not any(q.start <= m.start < q.end for q in f.quantities)]
         # "the x = 0.25 sample": the composition variable names the material (its number stays a quantity)
         samples = materials.samples(text, f.materials)
@@ -290,6 +292,18 @@ class TextRulesExtractor:
         before = text[max(0, q.start - 25) : q.start]
         in_parens = before.rfind("(") > before.rfind(")")
         return in_parens or bool(re.match(r"\s+of\s+[A-Za-z(]", text[q.end : q.end + 6]))
+
+    @staticmethod
+    def _citation_lead(text: str, q) -> bool:
+        """'62 In topography ...', '15,16 Regarding ...', '32 ( 2 ) PTPA is ...': a bare number that opens the sentence
+        before a capitalised word is a reference marker left by the text layer (a sentence does not start with a
+        digit-written count; '300 K measurements' has a unit, 'Two polymers' is spelled out)."""
+        return (
+            q.unit is None
+            and q.raw[:1].isdigit()
+            and not text[: q.start].strip()
+            and bool(CITATION_LEAD_AFTER.match(text, q.end))
+        )
 
     @staticmethod
     def _in_reference(text: str, q) -> bool:

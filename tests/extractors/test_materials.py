@@ -708,3 +708,18 @@ def test_document_samples_named_by_composition_variable():
     # without a variable formula in the document, only a sample noun makes it a sample
     other = DocumentMaterials()
     assert [m.raw for m in other.samples("x = 0.2 samples; the fit gives x = 0.3.")] == ["x = 0.2"]
+
+
+def test_sample_named_by_its_cue_and_split_lists():
+    from extractors.materials import DocumentMaterials
+
+    dm = DocumentMaterials()  # no variable formula learned
+    text = "T c = 22 K at x = 1/8, T c of 93 K (y=0.93), and the fit gives x = 0.3."
+    assert [m.raw for m in dm.samples(text)] == ["x = 1/8", "y=0.93"]
+    text = "28 K and 9 K for x = 0.11, 0.05 and 0.2, respectively"
+    (m,) = dm.samples(text)
+    parts = dm.split_sample_list(text, m)
+    assert [(p.raw, p.name) for p in parts] == [("x = 0.11", "x = 0.11"), ("0.05", "x = 0.05"), ("0.2", "x = 0.2")]
+    assert all(text[p.start : p.end] == p.raw for p in parts)
+    (r,) = dm.samples("for 0.031 ≤ x ≤ 0.145 samples")
+    assert dm.split_sample_list("for 0.031 ≤ x ≤ 0.145 samples", r) == [r]

@@ -501,3 +501,12 @@ def test_exponents_set_apart_by_pdf_extraction(text, raw, unit):
 def test_no_quantity_inside_the_previous_unit():
     qs = find_quantities("mobility of 2 V −1 s −1 at 300 K")
     assert [q.raw for q in qs] == ["2 V −1 s −1", "300 K"]
+
+
+@pytest.mark.parametrize("text,raw", [("with T c 43 K exhibits", "43 K"), ("with Tc 43 K", "43 K"), ("SC with T C 28-30 K.", "28-30 K")])
+def test_a_temperature_symbol_before_its_kelvin_value(text, raw):
+    assert [q.raw for q in find_quantities(text)] == [raw]
+
+
+def test_a_formula_subscript_before_a_one_letter_unit_is_still_no_quantity():
+    assert find_quantities("H 2 S gas") == []

@@ -257,3 +257,40 @@ def test_a_constituent_element_loses_to_the_compound():
 
 def test_an_element_superconductor_keeps_its_value():
     assert _tc_pairs("Elemental Nb shows a Tc of 9.2 K.") == {("Nb", 9.2)}
+
+
+@pytest.mark.parametrize(
+    "sentence,pairs",
+    [
+        # a temperature symbol's value without "=" ("T c 43 K": Tc is also technetium's symbol)
+        ("The optimally doped Sr0.9La0.1CuO2 with T c 43 K shows a large gap.", {("Sr0.9La0.1CuO2", 43.0)}),
+        # a composition list pairs one sample per value, "respectively" split by a line-end hyphen
+        (
+            "The measured T c 's are 30, 37.7 and 20.3 K for x = 0.10, 0.15 and 0.24, re- spectively.",
+            {("x = 0.10", 30.0), ("0.15", 37.7), ("0.24", 20.3)},
+        ),
+        ("Their onset T c 's are 28 K and 9 K for the x = 0.11 and 0.05 samples, respectively.", {("x = 0.11", 28.0), ("0.05", 9.0)}),
+        # the sample named after the value, without a variable formula in the paragraph
+        ("The superconducting T c = 22 K at x = 1/8 is anomalously low.", {("x = 1/8", 22.0)}),
+        ("The optimally doped sample, with a maximum T c of 93 K (y=0.93), is in the ortho-I phase.", {("y=0.93", 93.0)}),
+    ],
+)
+def test_tc_pairs_with_samples_and_lists(sentence, pairs):
+    assert _tc_pairs(sentence) == pairs
+
+
+def test_a_lone_element_does_not_replace_the_compound_in_context():
+    text = (
+        "We studied La1.85Sr0.15CuO4 single crystals. Some Zn resides in the planes. "
+        "The superconducting transition temperature is 38 K."
+    )
+    recs = normalize_records(extract_texts([("d", text)]))
+    hits = [r for r in recs if r.property.id == "critical_temperature"]
+    assert [r.material.raw for r in hits] == ["La1.85Sr0.15CuO4"]
+
+
+@pytest.mark.parametrize(
+    "sentence", ["62 In topography a fine phase separation is seen.", "15,16 Regarding such copolymers, little is known."]
+)
+def test_a_reference_marker_opening_a_sentence_is_no_quantity(sentence):
+    assert not normalize_records(extract_texts([("d", sentence)]))
