@@ -486,23 +486,43 @@ def order_rows(rows: list[Row], min_gutter: float, pitch: float, dominant: float
     if len(rows) <= 1:
         return [rows] if rows else []
     slabs = _slabs(rows)
+    # Per slab the union of its rows' x-extents: its holes are the slab's gaps, and a grown run's union is merged
+    # from its slabs' instead of re-sweeping all its rows at every step. Exact only without inverted extents
+    # (x1 < x0: the sweep reads those differently); otherwise everything is computed from the rows.
+    unions = [_union([(r.x0, r.x1) for r in slab]) for slab in slabs] \
+        if all(r.x0 <= r.x1 for r in rows) else None
+    bottoms = [max([r.y1 for r in slab]) for slab in slabs]
     if dominant is None:
-        dominant = _dominant_gutter(slabs, min_gutter)
+        dominant = _dominant_gutter(slabs, min_gutter, unions and [_holes(u, min_gutter) for u in unions])
     leaves: list[list[Row]] = []
     pending: list[Row] = []  # consecutive slabs without a gutter: one single-column leaf
     i = 0
     while i < len(slabs):
-        run = slabs[i]
-        cut, ok, gap = _vertical_cut(run, min_gutter)
+        union, bottom = (unions[i] if unions else None), bottoms[i]
+        cut, ok, gap = _vertical_cut(slabs[i], min_gutter, union and _holes(union, min_gutter))
         best, end = (cut if ok else None), i + 1
         j = i + 1
         while j < len(slabs):  # grow the run while no row blocks the gutter
-            cut, ok, gap = _vertical_cut(run + slabs[j], min_gutter)
-            if cut is None and _one_side(run + slabs[j], dominant):
+            grown = None  # the rows of slabs i..j, built only where needed
+            if unions:
+                union = _union(union + unions[j])
+                holes = _holes(union, min_gutter)
+                if holes:
+                    grown = [r for s in slabs[i:j + 1] for r in s]
+                    cut, ok, gap = _vertical_cut(grown, min_gutter, holes)
+                else:
+                    cut = None
+                one_side = cut is None and dominant > 0 and (union[-1][1] < dominant or union[0][0] > dominant)
+            else:
+                grown = [r for s in slabs[i:j + 1] for r in s]
+                cut, ok, gap = _vertical_cut(grown, min_gutter)
+                one_side = cut is None and _one_side(grown, dominant)
+            if one_side:
                 cut, ok, gap = dominant, False, (dominant, dominant)  # one column so far: the other may follow
-            if cut is None or _switches(gap, slabs[j], dominant, min_gutter) or _breaks_run(run, slabs[j], pitch):
+            if cut is None or _switches(gap, slabs[j], dominant, min_gutter, unions and _holes(unions[j], min_gutter)) \
+                    or _breaks_run(slabs[i:j], slabs[j], pitch, min([r.y0 for r in slabs[j]]) - bottom):
                 break
-            run = run + slabs[j]
+            bottom = max(bottom, bottoms[j])
             j += 1
             if ok:
                 best, end = cut, j
@@ -534,11 +554,33 @@ def _gaps(rows: list[Row], min_gutter: float) -> list[tuple[float, float]]:
     return out
 
 
-def _dominant_gutter(slabs: list[list[Row]], min_gutter: float) -> float:
-    """The x that is empty in the most slabs with text on both sides (the page's main column gutter), or -1."""
+def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The x-intervals (x0, x1) as a sorted list of disjoint intervals (touching ones merged): its holes wider
+    than min_gutter are _gaps of the same spans, and the union of two sets is _union of their unions. An
+    inverted interval (x1 < x0) is kept as a point at x0 and as reaching x1, as the sweep in _gaps reads it."""
+    spans = sorted(spans)
+    out = []
+    start, reach = spans[0]
+    for x0, x1 in spans[1:]:
+        if x0 > reach:
+            out.append((start, reach))
+            start = x0
+        reach = max(reach, x1)
+    out.append((start, reach))
+    return out
+
+
+def _holes(union: list[tuple[float, float]], min_gutter: float) -> list[tuple[float, float]]:
+    """The empty x-intervals wider than min_gutter between the intervals of a _union."""
+    return [(a[1], b[0]) for a, b in zip(union, union[1:], strict=False) if b[0] - a[1] > min_gutter]
+
+
+def _dominant_gutter(slabs: list[list[Row]], min_gutter: float, gaps: list | None = None) -> float:
+    """The x that is empty in the most slabs with text on both sides (the page's main column gutter), or -1.
+    `gaps`: each slab's _gaps, when known."""
     diff: Counter = Counter()
-    for slab in slabs:
-        for a, b in _gaps(slab, min_gutter):
+    for k, slab in enumerate(slabs):
+        for a, b in _gaps(slab, min_gutter) if gaps is None else gaps[k]:
             diff[int(a) + 1] += 1
             diff[int(b)] -= 1
     best, best_x, level = 0, -1.0, 0
@@ -554,11 +596,12 @@ def _one_side(rows: list[Row], dominant: float) -> bool:
     return dominant > 0 and (all(r.x1 < dominant for r in rows) or all(r.x0 > dominant for r in rows))
 
 
-def _switches(gap: tuple[float, float], slab: list[Row], dominant: float, min_gutter: float) -> bool:
+def _switches(gap: tuple[float, float], slab: list[Row], dominant: float, min_gutter: float,
+              slab_gaps: list | None = None) -> bool:
     """The run's gutter misses the dominant one, but this slab has text on both sides of the dominant one."""
     if dominant < 0 or gap[0] < dominant < gap[1]:
         return False
-    return any(a < dominant < b for a, b in _gaps(slab, min_gutter))
+    return any(a < dominant < b for a, b in (_gaps(slab, min_gutter) if slab_gaps is None else slab_gaps))
 
 
 def _main_size(rows: list[Row]) -> float:
@@ -568,10 +611,10 @@ def _main_size(rows: list[Row]) -> float:
     return max(sizes, key=sizes.__getitem__)
 
 
-def _breaks_run(run: list[Row], slab: list[Row], pitch: float) -> bool:
-    """A wide empty band across all columns followed by another font size: a new section of the page."""
-    gap = min([r.y0 for r in slab]) - max([r.y1 for r in run])
-    return gap > 2.5 * pitch and abs(_main_size(slab) - _main_size(run)) >= 0.8
+def _breaks_run(run: list[list[Row]], slab: list[Row], pitch: float, gap: float) -> bool:
+    """A wide empty band across all columns followed by another font size: a new section of the page.
+    `run`: the run's slabs; `gap`: the slab's top minus the run's bottom."""
+    return gap > 2.5 * pitch and abs(_main_size(slab) - _main_size([r for s in run for r in s])) >= 0.8
 
 
 def _beside(p: Row, r: Row) -> bool:
@@ -611,10 +654,11 @@ def _slabs(rows: list[Row]) -> list[list[Row]]:
     return out
 
 
-def _vertical_cut(rows: list[Row], min_gutter: float) -> tuple[float | None, bool, tuple[float, float]]:
+def _vertical_cut(rows: list[Row], min_gutter: float, gaps: list | None = None,
+                  ) -> tuple[float | None, bool, tuple[float, float]]:
     """The widest empty vertical strip through `rows`: its x (None when there is none), whether it has at least
-    two rows on each side standing side by side, and the strip itself."""
-    gaps = sorted(_gaps(rows, min_gutter), key=lambda g: g[0] - g[1])
+    two rows on each side standing side by side, and the strip itself. `gaps`: _gaps(rows), when known."""
+    gaps = sorted(_gaps(rows, min_gutter) if gaps is None else gaps, key=lambda g: g[0] - g[1])
     if not gaps:
         return None, False, (0.0, 0.0)
     for a, b in gaps:
