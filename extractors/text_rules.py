@@ -82,6 +82,18 @@ REFERENCE_CUE = re.compile(
     r"\((?:19|20)\d{2}\)\.\s*\d{1,3}\b|,\s*pp?\.\s*\d{1,5}\b"
 )
 REF_BEFORE, REF_AFTER = 30, 25
+# the superconducting transition named without a Tc term (line-end hyphens of the PDF text allowed)
+SC_TRIGGER = re.compile(
+    r"\bsuper-?\s?conduc-?\s?t(?:-?\s?ivity|ing|ors?)\b|\bMeissner\b|\bdiamagnetic\s+(?:signal|drop|shift|transition|onset)|"
+    r"\bzero[- ]resist",
+    re.I,
+)
+TC_IDS = {"critical_temperature", "tc_onset", "tc_zero"}
+TC_MAX_K = 250.0
+TC_CUE = re.compile(
+    r"\b(?:at|below|near|around|up\s+to|temperature\s+of)\s*(?:about|approximately|around|~|∼|≈|T\s*[~∼≈=])?\s*$", re.I
+)
+MEASURED_AT = re.compile(r"\b(?:measured|recorded|obtained|collected|taken|performed|carried\s+out|annealed)\b", re.I)
 # what follows a reference marker that opens a sentence: "(2)"-like marks, then a capitalised word
 CITATION_LEAD_AFTER = re.compile(r"\s*(?:\(\s*\d{1,3}\s*\)\s*)?[A-Z]")
 AMOUNT_UNIT = re.compile(r"^(?:[mµμn]?mol|[mµμ]?g|[mµμ]?L|ml|equiv\.?|eq\.?)$", re.I)
@@ -189,6 +201,7 @@ class TextRulesExtractor:
         if samples:
             f.materials = sorted(f.materials + samples, key=lambda m: m.start)
         mains, conds = self._split_conditions(text, f)
+        mains, conds = self._superconducting_onsets(text, f, mains, conds)
         if f.methods:
             ctx.method = f.methods[0].raw
         method = ctx.method
@@ -292,6 +305,38 @@ class TextRulesExtractor:
         before = text[max(0, q.start - 25) : q.start]
         in_parens = before.rfind("(") > before.rfind(")")
         return in_parens or bool(re.match(r"\s+of\s+[A-Za-z(]", text[q.end : q.end + 6]))
+
+    @staticmethod
+    def _superconducting_onsets(text: str, f: Found, mains: list, conds: list):
+        """"Superconductivity found in LiFeAs at 18 K", "the resistivity drops below 6.5 K due to superconductivity",
+        "a diamagnetic signal ... was observed below 3.3 K": a temperature introduced by at/below/near in a sentence
+        about the superconducting transition is its Tc, when nothing else in the sentence is a dimensional value
+        it could be the condition of (counts and percentages aside) and no Tc term is named already."""
+        from schemas.vocab import PropertyMention, condition_for_unit
+
+        if not conds or not SC_TRIGGER.search(text):
+            return mains, conds
+        if any(q.unit and q.unit not in ("%", "percent") for q in mains):
+            return mains, conds
+        if any(p.property_id in TC_IDS for p in f.properties):
+            return mains, conds
+        promoted = []
+        for q in conds:
+            if condition_for_unit(q.unit) != "temperature" or len(q.values) != 1 or not 0 < q.values[0] <= TC_MAX_K:
+                continue
+            if q.unit != "K" or not TC_CUE.search(text, max(0, q.start - 30), q.start):
+                continue
+            if MEASURED_AT.search(text, max(0, q.start - 30), q.start):
+                continue
+            promoted.append(q)
+        if not promoted:
+            return mains, conds
+        for q in promoted:
+            t = min(SC_TRIGGER.finditer(text), key=lambda m: abs(m.start() - q.start))
+            f.properties.append(PropertyMention(t.start(), t.end(), t.group(0), "critical_temperature", "synonym"))
+        f.properties.sort(key=lambda p: p.start)
+        mains = sorted(mains + promoted, key=lambda q: q.start)
+        return mains, [c for c in conds if c not in promoted]
 
     @staticmethod
     def _citation_lead(text: str, q) -> bool:

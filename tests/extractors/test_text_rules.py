@@ -294,3 +294,18 @@ def test_a_lone_element_does_not_replace_the_compound_in_context():
 )
 def test_a_reference_marker_opening_a_sentence_is_no_quantity(sentence):
     assert not normalize_records(extract_texts([("d", sentence)]))
+
+
+@pytest.mark.parametrize(
+    "sentence,pairs",
+    [
+        ("Superconductivity found in LiFeAs at 18 K, and later in NaFeAs at 12 K, seems puzzling.", {("LiFeAs", 18.0), ("NaFeAs", 12.0)}),
+        ("On cooling RbOs2O6, the resistivity sharply drops below 6.5 K due to superconductivity.", {("RbOs2O6", 6.5)}),
+        # a measurement temperature stays a condition: of another value, or above any Tc, or said to be measured
+        ("The upper critical field of the superconducting MgB2 film is 5 T at 2 K.", set()),
+        ("The resistivity of the superconducting MgB2 samples at 300 K is large.", set()),
+        ("The spectra of the superconducting MgB2 samples were measured at 10 K.", set()),
+    ],
+)
+def test_a_temperature_in_a_sentence_about_superconductivity_is_its_tc(sentence, pairs):
+    assert _tc_pairs(sentence) == pairs
