@@ -426,21 +426,23 @@ def _same_row(group: list[Frag], f: Frag) -> bool:
 
 
 def _make_row(frags: list[Frag]) -> Row:
-    if len(frags) == 1:
+    if len(frags) == 1:  # most rows: the general case below reduces to the fragment's own values
         f = frags[0]
-        text, words = f.text, list(f.words)
-    else:
-        text, words = _interleave(frags)
-    sizes: Counter = Counter()
+        return Row(f.page, f.x0, f.y0, f.x1, f.y1, f.text, list(f.words), f.size, f.bold and len(f.text) > 0,
+                   f.font, frags)
+    text, words = _interleave(frags)
+    sizes: dict[float, int] = {}  # char-weighted; the first of equal counts wins, as Counter.most_common(1)
+    total = n_bold = 0
     for f in frags:
-        sizes[f.size] += len(f.text)
+        k = len(f.text)
+        sizes[f.size] = sizes.get(f.size, 0) + k
+        total += k
+        if f.bold:
+            n_bold += k
     main = max(frags, key=lambda f: len(f.text))
-    n_bold = sum(len(f.text) for f in frags if f.bold)
-    return Row(
-        page=frags[0].page, x0=min([f.x0 for f in frags]), y0=min([f.y0 for f in frags]),
-        x1=max([f.x1 for f in frags]), y1=max([f.y1 for f in frags]), text=text, words=words,
-        size=sizes.most_common(1)[0][0], bold=n_bold * 2 > sum(sizes.values()), font=main.font, frags=frags,
-    )
+    return Row(frags[0].page, min([f.x0 for f in frags]), min([f.y0 for f in frags]), max([f.x1 for f in frags]),
+               max([f.y1 for f in frags]), text, words, max(sizes, key=sizes.__getitem__), n_bold * 2 > total,
+               main.font, frags)
 
 
 def _interleave(frags: list[Frag]) -> tuple[str, list]:
