@@ -163,8 +163,14 @@ def find_axes(shapes: list[Shape], lines: list[TextLine]) -> tuple[list[CalAxis]
 
 def _one_row(labs, orient: str, side: str = "left"):
     """Keep the labels of one row (x) or one right/left-aligned column (y): drop stray numbers nearby."""
-    if len(labs) < 3:
+    if len(labs) < 2:
         return labs
+    if len(labs) == 2:  # two labels must line up (a row, or a column aligned on the axis side); else neither counts
+        (a, _), (b, _) = labs
+        if orient == "h":
+            return labs if abs(a.cy - b.cy) <= 0.5 * max(a.size, b.size) else []
+        ka, kb = (a.bbox[2], b.bbox[2]) if side == "left" else (a.bbox[0], b.bbox[0])
+        return labs if abs(ka - kb) <= 0.5 * max(a.size, b.size) + 1.0 else []
     if orient == "h":
         med = float(np.median([t.cy for t, _ in labs]))
         return [(t, v) for t, v in labs if abs(t.cy - med) <= 0.5 * t.size]
@@ -177,7 +183,11 @@ def tick_marks(shapes: list[Shape], ax: CalAxis) -> list[tuple[float, float]]:
     """(position, length) of short tick marks perpendicular to the axis line, touching or crossing it."""
     ln = ax.line
     out: dict[float, float] = {}
+    # ticks are drawn in the axis line's colour; curves touching the axis in other colours are not ticks
+    axis_colours = {s.color for s in shapes if s.idx in ln.shapes}
     for s in shapes:
+        if axis_colours and s.color not in axis_colours:
+            continue
         segs = s.segments
         if s.stroke is None and s.fill is not None and min(s.w, s.h) <= 1.2 and 1.0 <= max(s.w, s.h) <= 15:
             segs = [(s.cx, s.rect[1], s.cx, s.rect[3]) if s.h > s.w else (s.rect[0], s.cy, s.rect[2], s.cy)]  # a bar

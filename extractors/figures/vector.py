@@ -280,6 +280,25 @@ def _inside(x: float, y: float, box: Box, tol: float = 1.0) -> bool:
     return box[0] - tol <= x <= box[2] + tol and box[1] - tol <= y <= box[3] + tol
 
 
+def _spanning_curve(s: Shape) -> bool:
+    """A path as wide and tall as the plot area that is a curve, not a frame: 20+ segments, most of them oblique
+    (a frame drawn with its ticks in one path is all horizontal and vertical pieces)."""
+    if len(s.segments) < 20:
+        return False
+    oblique = sum(1 for x0, y0, x1, y1 in s.segments if abs(x1 - x0) > 0.05 and abs(y1 - y0) > 0.05)
+    return oblique >= 0.5 * len(s.segments)
+
+
+def _mostly_inside(s: Shape, box: Box) -> bool:
+    """A long path running out of the plot area (drawn clipped to it) whose box centre lies outside: a third or
+    more of its vertices inside the area."""
+    if len(s.segments) < 4 or s.rect[2] < box[0] or s.rect[0] > box[2] or s.rect[3] < box[1] or s.rect[1] > box[3]:
+        return False
+    v = np.asarray(s.vertices(), dtype=float)
+    ins = (v[:, 0] >= box[0] - 1) & (v[:, 0] <= box[2] + 1) & (v[:, 1] >= box[1] - 1) & (v[:, 1] <= box[3] + 1)
+    return bool(ins.mean() >= 1 / 3)
+
+
 def _is_white(c: str | None) -> bool:
     return c is not None and all(int(c[i: i + 2], 16) >= 0xF0 for i in (1, 3, 5))
 
@@ -365,10 +384,10 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
             continue
         if _is_white(s.color) and s.stroke is not None and _is_white(s.stroke):
             continue
-        if not _inside(s.cx, s.cy, box, 2.0):
+        if not _inside(s.cx, s.cy, box, 2.0) and not _mostly_inside(s, box):
             continue
-        if s.w >= 0.95 * bw and s.h >= 0.95 * bh:  # frame or background
-            continue
+        if s.w >= 0.95 * bw and s.h >= 0.95 * bh and not _spanning_curve(s):
+            continue  # frame or background
         if _is_white(s.fill) and (s.w > 20 or s.h > 20):  # a legend or inset box, a text background
             continue
         if len(s.segments) == 1:
@@ -385,8 +404,12 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
     # a stroke converted to filled outlines piece by piece (the dashes of a dashed line, one capsule per segment of
     # a dense curve): the pieces chained into one line, before they could pass for markers
     groups: list[_Group] = []
-    piece_groups, cands = _outline_piece_lines(cands, box)
-    groups.extend(piece_groups)
+    # a colour map (filled cells or contour bands in a dozen or more fill colours) holds no curves drawn as fills
+    colour_map = len({s.fill for s in cands if s.stroke is None and s.fill is not None and not _is_white(s.fill)
+                      and len(s.segments) >= 4}) >= COLOUR_MAP_FILLS
+    if not colour_map:
+        piece_groups, cands = _outline_piece_lines(cands, box)
+        groups.extend(piece_groups)
     budget.check("chaining outline pieces")
     # markers: small closed or compact shapes repeated with the same style and form
     small = max(2.0, min(15.0, 0.06 * min(bw, bh)))
@@ -429,7 +452,7 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
                                  dashed=members[0].dashed, first_idx=min(m.idx for m in members)))
         budget.check("joining line pieces")
     for s in rest:  # stroked lines converted to filled outlines: their centre line
-        if s.idx in used or s.stroke is not None or s.fill is None or _is_white(s.fill) or len(s.segments) < 6:
+        if colour_map or s.idx in used or s.stroke is not None or s.fill is None or _is_white(s.fill) or len(s.segments) < 6:
             continue
         if max(s.w, s.h) < 2 * small or not s.is_chain():  # one outline, not several subpaths (glyphs, ticks)
             continue
@@ -437,7 +460,7 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
         if len(pts) >= 3:
             groups.append(_Group("line", s.style_key(), [s], pts, color=s.fill, first_idx=s.idx))
     groups = _join_lines(groups)
-    groups = [g for g in _merge_line_markers(groups) if not _on_frame(g, box)]
+    groups = [g for g in _merge_line_markers(groups) if not _on_frame(g, box) and not _in_text(g, lines)]
     _attach_labels(groups, legend)
     for g in groups:
         g.points = [(x, y) for x, y in g.points]
@@ -505,6 +528,7 @@ def _drop_text_glyphs(cands: list[Shape]) -> list[Shape]:
     return [s for s in cands if s.idx not in drop] if drop else cands
 
 
+COLOUR_MAP_FILLS = 12  # distinct fill colours of filled shapes in a panel that make it a colour map
 PIECE_MAX_WIDTH = 2.0  # thickest stroke (pt) whose filled outline pieces are chained into a line
 
 
@@ -524,36 +548,62 @@ def _piece_geometry(s: Shape) -> tuple[np.ndarray, np.ndarray, float, float] | N
     return centre, ax, float(np.ptp(pa)), float(np.ptp(pn))
 
 
+def _piece(s: Shape, bw: float, bh: float) -> tuple | None:
+    """(centre, unit axis, length, thickness, end, end) of a shape that may be one piece of a broken-up line: a thin
+    filled outline (its centre line's ends, round or square caps trimmed), or a short stroked open polyline of 2+
+    segments (a dash along a curve; its first and last points)."""
+    if max(s.w, s.h) > 0.3 * min(bw, bh):
+        return None
+    if s.stroke is None:
+        if s.fill is None or _is_white(s.fill) or len(s.segments) < 3:
+            return None
+        geo = _piece_geometry(s)
+        if geo is None or not 0.05 <= geo[3] <= PIECE_MAX_WIDTH:
+            return None
+        centre, ax, length, thick = geo
+        half = max(0.0, length - thick) / 2
+        return centre, ax, length, thick, centre - ax * half, centre + ax * half
+    if s.fill is not None or _is_white(s.stroke) or s.closed or s.width > PIECE_MAX_WIDTH or max(s.w, s.h) > 15.0 \
+            or not s.is_chain():
+        return None
+    if len(s.segments) == 1 and (s.w < 0.05 or s.h < 0.05):  # error bars, caps and ticks are level or upright
+        return None
+    v = np.asarray(s.vertices(), dtype=float)
+    e0, e1 = v[0], v[-1]
+    length = float(np.hypot(*(e1 - e0)))
+    if length < 0.3 or np.abs(e0 - e1).max() <= 0.01:
+        return None
+    return (e0 + e1) / 2, (e1 - e0) / length, length, max(float(s.width), 0.1), e0, e1
+
+
 def _outline_piece_lines(cands: list[Shape], box: Box) -> tuple[list[_Group], list[Shape]]:
-    """Lines whose stroke was converted to filled outlines piece by piece: thin filled shapes (at most
-    PIECE_MAX_WIDTH across) of one colour that follow each other end to end, overlapping (one capsule per segment of
-    a dense curve) or with short gaps along their direction (the dashes of a dashed line). Chains of 4+ pieces that
-    span 8 % of the panel become one line (points: each piece's centre line ends, caps trimmed); the other shapes
+    """Lines drawn piece by piece: thin filled shapes (a stroke converted to outlines, at most PIECE_MAX_WIDTH
+    across) or short stroked polylines (`_piece`) of one colour that follow each other end to end, overlapping (one
+    capsule per segment of a dense curve) or with short gaps along their direction (the dashes of a dashed line).
+    Chains of 4+ pieces that span 8 % of the panel become one line (points: each piece's ends); the other shapes
     are returned as they were."""
     bw, bh = box[2] - box[0], box[3] - box[1]
-    by_colour: dict[str, list[tuple[Shape, np.ndarray, np.ndarray, float, float]]] = defaultdict(list)
+    by_colour: dict[tuple, list[tuple]] = defaultdict(list)
     keep: list[Shape] = []
     for s in cands:
-        geo = None
-        if s.stroke is None and s.fill is not None and not _is_white(s.fill) and len(s.segments) >= 3 \
-                and max(s.w, s.h) <= 0.3 * min(bw, bh):
-            geo = _piece_geometry(s)
-        if geo is None or not 0.05 <= geo[3] <= PIECE_MAX_WIDTH:
+        piece = _piece(s, bw, bh)
+        if piece is None:
             keep.append(s)
             continue
-        by_colour[s.fill].append((s, *geo))
+        key = (s.fill, None) if s.stroke is None else (s.stroke, round(s.width, 2))
+        by_colour[key].append((s, *piece))
     groups: list[_Group] = []
-    for colour, ps in by_colour.items():
+    for (colour, _), ps in by_colour.items():
         if len(ps) < 4:
             keep.extend(p[0] for p in ps)
             continue
         cen = np.array([p[1] for p in ps])
         axs = np.array([p[2] for p in ps])
-        half = np.array([max(0.0, p[3] - p[4]) / 2 for p in ps])
         lengths = np.array([p[3] for p in ps])
         thick = np.array([p[4] for p in ps])
-        ends = np.stack([cen - axs * half[:, None], cen + axs * half[:, None]], axis=1)  # (n, 2, 2)
-        tol = float(min(8.0, max(2.0, 1.5 * np.median(lengths))))
+        ends = np.array([[p[5], p[6]] for p in ps])  # (n, 2, 2)
+        half = np.hypot(*(ends[:, 1] - ends[:, 0]).T) / 2
+        tol = float(min(8.0, max(2.5, 2.0 * np.median(lengths))))
         parent = list(range(len(ps)))
         find = _finder(parent)
         reach = tol + lengths.max() / 2 + 1.0
@@ -651,6 +701,18 @@ def _walk(comp: list[int], adj: dict[int, list[int]], cen: np.ndarray) -> list[i
     return order
 
 
+def _in_text(g: _Group, lines: list[TextLine]) -> bool:
+    """Half or more of a marker set's points (all of a short line's) inside text boxes: the glyph outlines of words
+    (read by OCR or not) grouped as markers, not data."""
+    if not lines or (g.kind != "markers" and len(g.points) > 6):
+        return False
+    tb = np.array([t.bbox for t in lines], dtype=float)
+    pts = np.asarray(g.points, dtype=float)
+    inside = ((pts[:, None, 0] >= tb[None, :, 0] - 0.5) & (pts[:, None, 0] <= tb[None, :, 2] + 0.5)
+              & (pts[:, None, 1] >= tb[None, :, 1] - 0.5) & (pts[:, None, 1] <= tb[None, :, 3] + 0.5)).any(1)
+    return bool(inside.mean() >= (0.5 if g.kind == "markers" else 1.0))
+
+
 def _on_frame(g: _Group, box: Box, tol: float = 1.5) -> bool:
     """Every point on the plot frame: a frame piece or a tick row, not data."""
     return all(
@@ -674,9 +736,30 @@ def _outline_centre(s: Shape, box: Box) -> list[tuple[float, float]]:
     x2, y2 = side2[o2, 0], side2[o2, 1]
     ym = (y1 + np.interp(x1, x2, y2)) / 2
     width = float(np.median(np.abs(y1 - np.interp(x1, x2, y2))))
-    if width > 4.0:  # a filled area (band, bar), not a stroked line
-        return []
+    if width > 4.0:  # steep stretches (oscillations) or a filled area: measure across the stroke instead
+        proj = _nearest_on_polyline(side1, side2)
+        across = np.hypot(*(side1 - proj).T)
+        # a stroke is thin and about as wide everywhere; a filled band (colour map, shaded area) is not
+        if float(np.median(across)) > 2.0 or float(np.percentile(across, 90)) > 3.0:
+            return []
+        mid = (side1 + proj) / 2  # in the outline's own order: the curve need not be a function of x
+        return [(float(x), float(y)) for x, y in mid if _inside(x, y, box, 1.0)]
     return [(float(x), float(y)) for x, y in zip(x1, ym, strict=True) if _inside(x, y, box, 1.0)]
+
+
+def _nearest_on_polyline(pts: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """For each point, the nearest point of the polyline."""
+    out = np.empty_like(pts)
+    a, ab = line[:-1], line[1:] - line[:-1]
+    n2 = (ab ** 2).sum(-1)
+    n2[n2 == 0] = 1e-18
+    for k in range(0, len(pts), 256):  # bounded memory on long outlines
+        p = pts[k: k + 256]
+        u = np.clip((((p[:, None, :] - a[None]) * ab[None]).sum(-1)) / n2[None], 0, 1)
+        proj = a[None] + u[..., None] * ab[None]
+        d = ((p[:, None, :] - proj) ** 2).sum(-1)
+        out[k: k + 256] = proj[np.arange(len(p)), d.argmin(1)]
+    return out
 
 
 def _marker_name(s: Shape) -> str:
@@ -756,7 +839,7 @@ def _chains(ss: list[Shape], box: Box) -> list[tuple[list[tuple[float, float]], 
     return out
 
 
-def _join_lines(groups: list[_Group], tol: float = 0.6) -> list[_Group]:
+def _join_lines(groups: list[_Group], tol: float = 1.5) -> list[_Group]:
     """Lines of one style whose ends meet joined into one (a curve drawn as several paths, split where it turns
     or where a dashed curve's pieces stop linking)."""
     lines = [g for g in groups if g.kind == "line" and len(g.points) >= 2]
@@ -772,7 +855,8 @@ def _join_lines(groups: list[_Group], tol: float = 0.6) -> list[_Group]:
                         or abs((a.width or 0) - (b.width or 0)) > 0.1:
                     continue
                 a0, a1, b0, b1 = a.points[0], a.points[-1], b.points[0], b.points[-1]
-                near = lambda p, q: abs(p[0] - q[0]) <= tol and abs(p[1] - q[1]) <= tol  # noqa: E731
+                t = 3 * tol if a.dashed else tol  # dashed: the gap between two dashes
+                near = lambda p, q, t=t: abs(p[0] - q[0]) <= t and abs(p[1] - q[1]) <= t  # noqa: E731
                 if near(a1, b0):
                     pts = a.points + b.points[1:]
                 elif near(a1, b1):

@@ -118,3 +118,27 @@ def test_one_stray_label_among_five_is_dropped():
     ax = _yaxis([0, 5, 10, 2, 20, 25], ys)  # "15" misread as "2"
     calibrate(ax, shapes, [], 0.002)
     assert ax.problem is None and abs(ax.fit.to_data([100.0])[0] - 15.0) < 1e-6
+
+
+def test_dashes_drawn_as_short_stroked_polylines_become_one_line():
+    shapes, x, k = [], 60.0, 0
+    while x < 240:
+        xs = np.linspace(x, x + 2.0, 5)
+        segs = [(xs[i], _curve_y(xs[i]), xs[i + 1], _curve_y(xs[i + 1])) for i in range(4)]
+        ys = [_curve_y(v) for v in xs]
+        shapes.append(Shape(k, "#000000", None, 0.5, False, (x, min(ys), x + 2.0, max(ys)), segs))
+        x, k = x + 3.5, k + 1
+    groups, rest = _outline_piece_lines(shapes, BOX)
+    assert not rest and len(groups) == 1 and groups[0].dashed
+    pts = np.asarray(groups[0].points)
+    assert np.abs(pts[:, 1] - _curve_y(pts[:, 0])).max() < 1e-6
+
+
+def test_two_labels_that_do_not_line_up_calibrate_nothing():
+    ys = [190.0, 130.0]
+    ax = _yaxis([0, 1], ys)
+    t0, v0 = ax.labels[0]
+    ax.labels[0] = (TextLine(t0.text, (20.0, t0.bbox[1], 26.0, t0.bbox[3]), 7.0), v0)  # far left of the column
+    from extractors.figures.axes import _one_row
+
+    assert _one_row(ax.labels, "v", "left") == []
