@@ -783,17 +783,14 @@ _WORD_RE = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 
 def vocabulary(rows: list[Row]) -> tuple[set[str], set[str]]:
     """Lower-cased words and hyphenated compounds seen inside rows (not at a row end)."""
-    words: set[str] = set()
-    compounds: set[str] = set()
-    for r in rows:
-        text = r.text[:-1] if r.text.endswith(tuple(HYPHENS)) else r.text
-        for m in _WORD_RE.finditer(text.lower()):
-            w = m.group()
-            if "-" in w:
-                compounds.add(w)
-                words.update(w.split("-"))
-            else:
-                words.add(w)
+    ends = tuple(HYPHENS)
+    # one lower() and one regex pass over all rows: a newline stops both a word match and the context of a
+    # final sigma, so this equals lower-casing and matching each row on its own
+    found = set(_WORD_RE.findall("\n".join([r.text[:-1] if r.text.endswith(ends) else r.text for r in rows]).lower()))
+    compounds = {w for w in found if "-" in w}
+    words = found - compounds
+    for w in compounds:
+        words.update(w.split("-"))
     return words, compounds
 
 

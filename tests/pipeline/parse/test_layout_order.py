@@ -38,3 +38,13 @@ def test_an_inverted_row_box_takes_the_row_sweep():
     odd = _row(400, 60, 300, text="odd")  # x1 < x0: an empty MuPDF box
     leaves = order_rows(left + right + [odd], 6.0, 14.0)
     assert sorted(r.text for leaf in leaves for r in leaf) == sorted([r.text for r in left + right] + ["odd"])
+
+
+def test_vocabulary_reads_each_row_on_its_own():
+    from pipeline.parse.layout import vocabulary
+
+    rows = [_row(0, 10, 0, text=t) for t in ("ΟΔΟΣ", "Σ-band zero-field", "super-", "ΣΑΣ x-ray")]
+    words, compounds = vocabulary(rows)
+    assert compounds == {"σ-band", "zero-field", "x-ray"}  # a row-initial sigma is not final
+    assert {"οδος", "σας", "super", "band", "zero", "field", "ray"} <= words
+    assert "super-" not in words and "οδοσ" not in words  # the row-end hyphen is dropped; the sigma is final
