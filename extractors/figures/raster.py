@@ -290,11 +290,12 @@ def _legend_entries(rgb, ink_text, p: Panel, char_h: float, ocr: Ocr, spans: Tex
     if sub.size == 0:
         return []
     n, lab, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
-    keep = np.zeros_like(sub)
+    keep_label = np.zeros(n, sub.dtype)
     for i in range(1, n):
         x, y, w, h, a = stats[i]
         if h <= 1.8 * char_h and w <= 3 * char_h and a >= 2:
-            keep[lab == i] = 1
+            keep_label[i] = 1
+    keep = keep_label[lab]
     k = max(2, int(round(1.2 * char_h)))
     dil = cv2.dilate(keep, cv2.getStructuringElement(cv2.MORPH_RECT, (k, max(1, int(0.2 * char_h)))))
     n2, _, st2, _ = cv2.connectedComponentsWithStats(dil, connectivity=8)
@@ -332,10 +333,11 @@ def _series_points(mask, weight, p: Panel, thick: float):
     uniform = float(np.mean((areas >= 0.4 * med_a) & (areas <= 2.5 * med_a)))
     if len(comps) >= 3 and float(np.median(dims)) <= small and float(np.median(aspect)) < 2.2 and uniform >= 0.6:
         pts = []
+        pixels = _component_pixels(lab, n)
         for i in comps:
             if stats[i, 4] < 0.3 * med_a:
                 continue
-            ys, xs = np.nonzero(lab == i)
+            ys, xs = pixels(i)
             w = weight[ys, xs]
             k = int(round(stats[i, 4] / med_a))
             if k >= 2 and len(xs) > 2 * k:  # overlapping markers: split the blob into k centres
@@ -349,14 +351,35 @@ def _series_points(mask, weight, p: Panel, thick: float):
         return "markers", sorted(pts), float(np.median(dims))
     pts = []
     gap = max(2, int(round(2 * thick)))
-    cols = np.flatnonzero(mask.any(axis=0))
-    for c in cols:
-        rows = np.flatnonzero(mask[:, c])
-        runs = np.split(rows, np.flatnonzero(np.diff(rows) > gap) + 1)
-        for r in runs:
-            w = weight[r, c]
-            pts.append((float(c), float((r * w).sum() / max(w.sum(), 1e-6))))
+    # runs of each column (rows more than `gap` apart start a new run), columns left to right: the same runs,
+    # in the same order and with the same values, as splitting np.flatnonzero(mask[:, c]) column by column
+    cs, rs = np.nonzero(mask.T)
+    ws = weight[rs, cs]
+    if len(cs):
+        brk = np.flatnonzero((np.diff(cs) != 0) | (np.diff(rs) > gap)) + 1
+        starts = [0, *brk.tolist()]
+        ends = [*brk.tolist(), len(cs)]
+        for a, b in zip(starts, ends, strict=True):
+            r, w = rs[a:b], ws[a:b]
+            pts.append((float(cs[a]), float((r * w).sum() / max(w.sum(), 1e-6))))
     return "line", pts, None
+
+
+def _component_pixels(lab, n: int):
+    """pixels(i) -> (ys, xs) of label i, as np.nonzero(lab == i) gives them (row-major), from one stable sort of the
+    label image instead of one full-image comparison per component."""
+    import numpy as np
+
+    flat = lab.ravel()
+    order = np.argsort(flat, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(flat, minlength=n))])
+    W = lab.shape[1]
+
+    def pixels(i: int):
+        idx = order[bounds[i] : bounds[i + 1]]
+        return idx // W, idx % W
+
+    return pixels
 
 
 def _hex(rgb_pixels) -> str:
