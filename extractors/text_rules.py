@@ -37,7 +37,7 @@ READ_KINDS = {BlockKind.paragraph, BlockKind.abstract, BlockKind.caption, BlockK
 # a condition quantity is introduced by one of these, right before it (possibly with "of", "=", a symbol)
 CONDITION_CUE = re.compile(
     r"(?:\b(?:at|under|in|with|@|from|below|above|up\s+to|down\s+to|measured\s+at|obtained\s+at|recorded\s+at)"
-    r"(?:\s+(?:a|an|the))?(?:\s+[\w\-−μ]+){0,3}?(?:\s+of)?|[TPHBf]\s*=|T_?\w*\s*=)\s*[~≈∼]?\s*$",
+    r"(?:\s+(?:a|an|the))?(?:(?:\s+(?!(?:and|or|but|whereas|while)\b)[\w\-−μ]+){0,3}?|\s+\d[\d.,]*\s*[^\s\d]{1,6}\s+(?:and|or))(?:\s+of)?|[TPHBf]\s*=|T_?\w*\s*=)\s*[~≈∼]?\s*$",
     re.IGNORECASE,
 )
 COND_WINDOW = 40
@@ -68,6 +68,9 @@ NOT_THE_VALUE = re.compile(
     r"(?<![\w∆Δ])(?:T\s?\*|T\s?\*?\s?(?:MI|anom|irr|coh|\*\s?(?:charge|spin))|θ|Θ)\s*"
     r"(?:[=≈~∼≃<>≤≥]\s*)+)(?:about|approximately|around|only|~|∼|≈)?\s*$"
 )
+WIDTH_BEFORE = re.compile(r"(?<!band )(?<!band-)(?<!gap )\bwidths?\b[^.;:=()]{0,60}?\b(?:is|was|are|were|of)\s+(?:about|approximately|around|only|~|∼|≈)?\s*$", re.I)
+# a value that is the argument of a function written as a symbol: "S(290K)", "ρ(300 K)", "R(50K)"
+ARGUMENT_BEFORE = re.compile(r"(?<![\w(])[A-Za-zα-ωΑ-Ω]\w?\($")
 INCREMENT = re.compile(r"\bby\s*(?:about|approximately|around|only|~|∼|≈)?\s*$")
 # the range or temperature a measurement was made in: "between 14 K and 290 K", "cooled to 100 K"
 MEASURING_RANGE = re.compile(
@@ -461,6 +464,10 @@ class TextRulesExtractor:
 
         before = text[max(0, q.start - 40) : q.start]
         if NOT_THE_VALUE.search(before):
+            return None, "no_property"
+        if WIDTH_BEFORE.search(text[max(0, q.start - 80) : q.start]):  # "the width defined by 10% and 90% ... is 0.9 K"
+            return None, "no_property"
+        if ARGUMENT_BEFORE.search(before) and text[q.end : q.end + 1] == ")":  # "S(290K)", "R(50 K)/R(300 K)"
             return None, "no_property"
         if q.unit and q.unit not in ("%", "percent") and INCREMENT.search(before):  # "Tc rises by 5 K"; a relative "by 10 %" is a result
             return None, "no_property"

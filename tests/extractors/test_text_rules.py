@@ -309,3 +309,21 @@ def test_a_reference_marker_opening_a_sentence_is_no_quantity(sentence):
 )
 def test_a_temperature_in_a_sentence_about_superconductivity_is_its_tc(sentence, pairs):
     assert _tc_pairs(sentence) == pairs
+
+
+def test_a_transition_width_is_no_tc():
+    assert _tc_pairs("The Tc of MgB2 is 39 K. The width defined by 10% and 90% of the resistivity is 0.9 K.") == {("MgB2", 39.0)}
+
+
+def test_a_function_argument_is_no_tc():
+    assert _tc_pairs("Figure 3 plots the Tc of our BSLCO crystals against S(290K).") == set()
+
+
+def test_values_joined_by_and_are_no_condition_cue():
+    s = "The transition temperature T c is 17 K in LYSCO and 27 K in LSCO, respectively."
+    assert _tc_pairs(s) == {("LYSCO", 17.0), ("LSCO", 27.0)}
+
+
+def test_a_band_width_keeps_its_value():
+    recs = normalize_records(extract_texts([("d", "The forbidden band width of ZnO is 3.3 eV.")]))
+    assert [(r.property.id, r.quantity.values[0]) for r in recs] == [("band_gap", 3.3)]
