@@ -59,7 +59,13 @@ RESPECTIVELY = re.compile(r"\bre(?:-\s*)?spec(?:-\s*)?tive(?:-\s*)?ly\b", re.IGN
 GLUED_STOP = re.compile(r"(?<=[a-z\d\)\]%][.!?])(?=[A-Z][a-z])")
 # between two items of a list of values ("17 K (6) and 37.2 K", "3.0, 7.1 and 9 K"): connectors and citations only
 LIST_GAP = re.compile(r"^\s*(?:[^\s\d,;()\[\]][^\s,;()\[\]]{0,10}\s*)?(?:\(\s*\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\s*\)|\[[\d,\s–-]{1,20}\])?\s*(?:,|;|and|or|,\s*and|,\s*or)?\s*$")
-FOR_LIST = re.compile(r"^\s*\)?,?\s*(?:at\s+[^,;]{1,25}?\s+)?(?:for|of|in)\s+(?:the\s+|both\s+)?$", re.I)
+FOR_LIST = re.compile(
+    r"^\s*\)?,?\s*(?:(?:were|was|are|is|have\s+been|has\s+been)\s+(?:\w+\s+){0,2}?)?(?:at\s+[^,;]{1,25}?\s+)?"
+    r"(?:for|of|in)\s+(?:the\s+|both\s+)?$",
+    re.I,
+)
+# "11 K and 16 K, respectively, for x = 0.80 and 1.00": the materials named right after "respectively"
+FOR_AFTER_RESPECTIVELY = re.compile(r"\s*,?\s*(?:for|of|in)\s+(?:the\s+|both\s+)?", re.I)
 # a value that is not the property itself: a width, accuracy or increment ("∆Tc = 0.9 K", "transition width of about
 # 0.1 K", "within ±1 K", "suppressed by ~57 K"), or a value assigned to another temperature symbol ("T* ≈ 280 K")
 NOT_THE_VALUE = re.compile(
@@ -405,6 +411,13 @@ class TextRulesExtractor:
                 # "0.087 and 0.065 Ω cm2 for x = 0.05 and x = 0.10, respectively"
                 out.update(zip(run, after[:n], strict=True))
                 continue
+            tail = FOR_AFTER_RESPECTIVELY.match(text, r.end())
+            if n >= 2 and not after and tail and not text[run[-1].end : r.start()].strip(" ,"):
+                _, b = self._segment(text, r.end())
+                later = [m for m in mentions if m.start >= tail.end() and m.end <= b]
+                if len(later) >= n and later[0].start == tail.end():
+                    out.update(zip(run, later[:n], strict=True))
+                    continue
             mats = [m for m in mentions if m.start >= a and m.end <= run[0].start]
             if n < 2 or after or len(mats) < n or r.start() - run[-1].end > 60:
                 continue

@@ -327,3 +327,17 @@ def test_values_joined_by_and_are_no_condition_cue():
 def test_a_band_width_keeps_its_value():
     recs = normalize_records(extract_texts([("d", "The forbidden band width of ZnO is 3.3 eV.")]))
     assert [(r.property.id, r.quantity.values[0]) for r in recs] == [("band_gap", 3.3)]
+
+
+@pytest.mark.parametrize(
+    "sentence,pairs",
+    [
+        (
+            "Lower T c (onset) ∼ 40 K and 12 K were observed for RuSr2EuCu2O8 and RuSr2SmCu2O8, respectively.",
+            {("RuSr2EuCu2O8", 40.0), ("RuSr2SmCu2O8", 12.0)},
+        ),
+        ("The T c transition is seen at 11 K and 16 K, respectively, for x = 0.80 and 1.00 samples.", {("x = 0.80", 11.0), ("1.00", 16.0)}),
+    ],
+)
+def test_respectively_with_a_verb_or_the_materials_after_it(sentence, pairs):
+    assert _tc_pairs(sentence) == pairs
