@@ -414,7 +414,7 @@ def drawing_refs(page: pymupdf.Page, page_no: int, regions: list[FigureRegion], 
             out.append([{"page": page_no, "indices": [], "bbox": box(b), "n_paths": n}] if b else [])
         return out, True
     rects = [p["rect"] for p in page.get_cdrawings()]
-    r = np.asarray(rects, dtype=np.float64).reshape(-1, 4)
+    r = _boxes_array(rects)
     cx, cy = (r[:, 0] + r[:, 2]) / 2, (r[:, 1] + r[:, 3]) / 2
     out = []
     for b in boxes:
