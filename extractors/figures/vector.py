@@ -426,7 +426,9 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
                 rest.extend(ss)
                 continue
             ss.sort(key=lambda s: (s.cx, s.cy))
-            g = _Group("markers", key, ss, [(s.cx, s.cy) for s in ss], color=ss[0].color, marker=_marker_name(ss[0]),
+            # a marker's colour is its face's when filled (a black edge around a coloured face is common)
+            colour = ss[0].fill if ss[0].fill is not None and not _is_white(ss[0].fill) else ss[0].color
+            g = _Group("markers", key, ss, [(s.cx, s.cy) for s in ss], color=colour, marker=_marker_name(ss[0]),
                        first_idx=min(s.idx for s in ss))
             groups.append(g)
     _drop_shared_marker_positions(groups)
@@ -454,13 +456,19 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
     for s in rest:  # stroked lines converted to filled outlines: their centre line
         if colour_map or s.idx in used or s.stroke is not None or s.fill is None or _is_white(s.fill) or len(s.segments) < 6:
             continue
-        if max(s.w, s.h) < 2 * small or not s.is_chain():  # one outline, not several subpaths (glyphs, ticks)
+        if max(s.w, s.h) < 2 * small:
             continue
-        pts = _outline_centre(s, box)
-        if len(pts) >= 3:
-            groups.append(_Group("line", s.style_key(), [s], pts, color=s.fill, first_idx=s.idx))
+        # each subpath on its own (one path can hold a curve's outline and its legend sample's); a small one is a
+        # glyph, a tick or a marker
+        for v in _subpaths(s):
+            if len(v) < 6 or max(np.ptp(v[:, 0]), np.ptp(v[:, 1])) < 2 * small:
+                continue
+            pts = _outline_centre(s, box, v)
+            if len(pts) >= 3:
+                groups.append(_Group("line", s.style_key(), [s], pts, color=s.fill, first_idx=s.idx))
     groups = _join_lines(groups)
-    groups = [g for g in _merge_line_markers(groups) if not _on_frame(g, box) and not _in_text(g, lines)]
+    groups = [g for g in _merge_line_markers(groups)
+              if not _on_frame(g, box) and not _in_text(g, lines) and not _legend_column(g)]
     _attach_labels(groups, legend)
     for g in groups:
         g.points = [(x, y) for x, y in g.points]
@@ -486,12 +494,17 @@ def _drop_shared_marker_positions(groups: list[_Group]) -> None:
     marks = [g for g in groups if g.kind == "markers"]
     for a in marks:
         for b in marks:
-            if a is b or a.color != b.color or len(a.points) <= len(b.points) or not b.points:
+            if a is b or not b.points or not a.points:
+                continue
+            # a's markers are the edges of b's: a stroked outline set on a filled set of another colour
+            edges = a.color != b.color and all(s.fill is None for s in a.shapes) \
+                and all(s.stroke is None for s in b.shapes)
+            if not edges and (a.color != b.color or len(a.points) <= len(b.points)):
                 continue
             pa, pb = np.asarray(a.points, float), np.asarray(b.points, float)
             d = np.sqrt(((pa[:, None, :] - pb[None, :, :]) ** 2).sum(-1)).min(1)
             shared = d < 0.3
-            if shared.sum() < max(2, 0.8 * len(pb)):
+            if shared.sum() < max(2, 0.8 * min(len(pa), len(pb))):
                 continue
             keep = ~shared
             a.shapes = [s for s, k in zip(a.shapes, keep, strict=True) if k]
@@ -701,6 +714,18 @@ def _walk(comp: list[int], adj: dict[int, list[int]], cen: np.ndarray) -> list[i
     return order
 
 
+def _legend_column(g: _Group) -> bool:
+    """A marker set of 3-8 points stacked in one column at an even spacing: the samples of a legend (or a column
+    of glyphs), not data."""
+    if g.kind != "markers" or not 3 <= len(g.points) <= 8:
+        return False
+    pts = np.asarray(g.points, dtype=float)
+    if np.ptp(pts[:, 0]) > 0.5:
+        return False
+    d = np.diff(np.sort(pts[:, 1]))
+    return bool(d.min() > 0 and d.std() <= 0.1 * d.mean())
+
+
 def _in_text(g: _Group, lines: list[TextLine]) -> bool:
     """Half or more of a marker set's points (all of a short line's) inside text boxes: the glyph outlines of words
     (read by OCR or not) grouped as markers, not data."""
@@ -720,10 +745,21 @@ def _on_frame(g: _Group, box: Box, tol: float = 1.5) -> bool:
     )
 
 
-def _outline_centre(s: Shape, box: Box) -> list[tuple[float, float]]:
-    """The centre line of a stroke drawn as a filled outline: the outline split at its leftmost and rightmost
-    vertices into an upper and a lower side, averaged at the upper side's x positions."""
-    v = np.asarray(s.vertices(), dtype=float)
+def _subpaths(s: Shape) -> list[np.ndarray]:
+    """The path's vertices split where a segment does not start at the previous one's end."""
+    out: list[list[tuple[float, float]]] = []
+    for x0, y0, x1, y1 in s.segments:
+        if not out or abs(out[-1][-1][0] - x0) > 0.01 or abs(out[-1][-1][1] - y0) > 0.01:
+            out.append([(x0, y0)])
+        out[-1].append((x1, y1))
+    return [np.asarray(v, dtype=float) for v in out]
+
+
+def _outline_centre(s: Shape, box: Box, v: np.ndarray | None = None) -> list[tuple[float, float]]:
+    """The centre line of a stroke drawn as a filled outline (`v`: its vertices, default the whole path's): the
+    outline split at its leftmost and rightmost vertices into an upper and a lower side, averaged at the upper
+    side's x positions."""
+    v = np.asarray(s.vertices(), dtype=float) if v is None else v
     if len(v) < 6:
         return []
     i0, i1 = int(np.argmin(v[:, 0])), int(np.argmax(v[:, 0]))
@@ -776,8 +812,8 @@ def _marker_name(s: Shape) -> str:
 
 
 def _attach_error_bars(g: _Group, bars: list[Shape], caps: list[Shape], used: set[int]) -> None:
-    col = g.color
-    mine = [b for b in bars if b.stroke == col and b.idx not in used]
+    cols = {g.color} | {s.stroke for s in g.shapes[:1] if s.stroke}  # the face's colour or the edge's
+    mine = [b for b in bars if b.stroke in cols and b.idx not in used]
     if not mine:
         return
     xs = np.asarray([b.cx for b in mine])
@@ -798,7 +834,7 @@ def _attach_error_bars(g: _Group, bars: list[Shape], caps: list[Shape], used: se
         found += 1
         yerr.append(max(py - best.rect[1], best.rect[3] - py))
         for c in caps:
-            if c.stroke == col and abs(c.cx - px) < 0.3 and (abs(c.cy - best.rect[1]) < 0.3 or abs(c.cy - best.rect[3]) < 0.3):
+            if c.stroke in cols and abs(c.cx - px) < 0.3 and (abs(c.cy - best.rect[1]) < 0.3 or abs(c.cy - best.rect[3]) < 0.3):
                 used.add(c.idx)
     if found:
         g.yerr = yerr

@@ -142,3 +142,27 @@ def test_two_labels_that_do_not_line_up_calibrate_nothing():
     from extractors.figures.axes import _one_row
 
     assert _one_row(ax.labels, "v", "left") == []
+
+
+def test_legend_sample_column_is_not_a_series():
+    from extractors.figures.vector import _legend_column
+
+    col = _Group("markers", ("m",), points=[(200.0, 60.0 + 8 * i) for i in range(4)], color="#000000")
+    data = _Group("markers", ("m",), points=[(60.0 + 20 * i, 150.0 - 9 * i) for i in range(4)], color="#000000")
+    assert _legend_column(col) and not _legend_column(data)
+
+
+def test_curve_outline_sharing_a_path_with_its_legend_sample_is_read():
+    from extractors.figures.vector import _outline_centre, _subpaths
+
+    xs = np.linspace(60, 240, 60)
+    top = [(x, _curve_y(x) - 0.4) for x in xs]
+    bottom = [(x, _curve_y(x) + 0.4) for x in xs[::-1]]
+    ring = top + bottom + [top[0]]
+    sample = [(200, 60), (220, 60), (220, 60.8), (200, 60.8), (200, 60)]
+    segs = [(*a, *b) for a, b in zip(ring, ring[1:], strict=False)] + [(*a, *b) for a, b in zip(sample, sample[1:], strict=False)]
+    s = Shape(0, None, "#1a1aa3", 0.0, False, (60, 60, 240, 190), segs, 0, False)
+    parts = _subpaths(s)
+    assert len(parts) == 2
+    pts = np.asarray(_outline_centre(s, BOX, parts[0]))
+    assert len(pts) >= 50 and np.abs(pts[:, 1] - _curve_y(pts[:, 0])).max() < 0.01
