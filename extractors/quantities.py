@@ -239,7 +239,7 @@ _ATOM = re.compile(
   | (?P<fu>f\.{WS}?u\.)
   | (?P<mub>[µμ]{WS}?_?B(?![A-Za-z]))
   | (?P<au>a\.{WS}?u\.|arb\.{WS}?units?)
-  | (?P<deg>[°º˚◦]{WS}?[CFKNSEW](?![A-Za-z])|℃|degrees?{WS}(?:Celsius|centigrade|Fahrenheit|Kelvin|C|F)(?![A-Za-z]))
+  | (?P<deg>[°º˚◦•]{WS}?[CFKNSEW](?![A-Za-z])|℃|degrees?{WS}(?:Celsius|centigrade|Fahrenheit|Kelvin|C|F)(?![A-Za-z]))
   | (?P<sym>%|‰|[°º˚◦]|′′|″|′)
   | (?P<word>[{_LETTERS}]{{1,14}}+)(?![{_LETTERS}])
     """,
@@ -271,7 +271,7 @@ WORD_UNIT = re.compile(
     r"(?:seconds?|meters?|metres?|grams?|liters?|litres?|volts?|amperes?|amps?|watts?|joules?|pascals?|"
     r"moles?|hertz|ohms?|siemens|newtons?|coulombs?|farads?|henry|webers?|teslas?|gauss|electronvolts?|"
     r"calories?|bars?|molar)|minutes?|hours?|days?|weeks?|months?|years?|kelvins?|degrees?|percent|"
-    r"angstroms?|microns?|oersteds?|atmospheres?|cycles?|torr)"
+    r"angstroms?|microns?|oersteds?|atmospheres?|cycles?|torr|knots?|decades?|centur(?:y|ies)|miles?|inch(?:es)?|feet|foot)"
 )
 # Symbols glued to integers that are not units: isotopes (13C, 1H, 31P), dimensions (2D, 3D).
 _ISOTOPE_LETTERS = frozenset("HBCNOFPSDI")

@@ -66,7 +66,7 @@ def _build_registry():
 
 _DASHES = str.maketrans({c: "-" for c in "\u2212\u2013\u2010\u2011\u2012\u2014\ufe63\uff0d"})
 _TIMES = str.maketrans({c: "*" for c in "\u00b7\u22c5\u2022\u2219\u00d7\u2715"})
-_DEGREE = "°º˚◦"
+_DEGREE = "°º˚◦•"  # (• : a degree sign that the PDF text layer turned into a bullet, "25 •C")
 
 # element symbols, longest first (a moment "per U atom"; "T" in μB/T is no element)
 _ELEMENT_RE = "|".join(

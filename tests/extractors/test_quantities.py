@@ -510,3 +510,16 @@ def test_a_temperature_symbol_before_its_kelvin_value(text, raw):
 
 def test_a_formula_subscript_before_a_one_letter_unit_is_still_no_quantity():
     assert find_quantities("H 2 S gas") == []
+
+
+@pytest.mark.parametrize(
+    "text,raw,unit",
+    [("heated to 25 •C for", "25 •C", "degC"), ("a speed of 15 knots here", "15 knots", "knots"), ("for 3 decades now", "3 decades", "decades")],
+)
+def test_word_units_and_a_bullet_for_the_degree_sign(text, raw, unit):
+    (q,) = find_quantities(text)
+    assert (q.raw, q.unit) == (raw, unit)
+
+
+def test_a_bullet_before_a_capitalised_word_is_no_degree():
+    assert find_quantities("item • Cells") == []
