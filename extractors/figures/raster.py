@@ -22,9 +22,11 @@ Heavy libraries (numpy, OpenCV, rapidocr) are imported inside functions.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
+from collections import OrderedDict
 from typing import Callable, Sequence
 
 from extractors.figures.raster_axes import (
@@ -82,15 +84,46 @@ def _engine():
     return _ENGINE
 
 
+_READ: OrderedDict = OrderedDict()  # crop fingerprint -> (text, score), least recently used first
+_READ_MAX = 4096
+_READ_LOCK = threading.Lock()
+
+
+def _fingerprint(crop) -> tuple:
+    """Shape, dtype and a 128-bit hash of the pixels."""
+    import numpy as np
+
+    a = np.ascontiguousarray(crop)
+    return a.shape, a.dtype.str, hashlib.blake2b(a.tobytes(), digest_size=16).digest()
+
+
 def rapidocr_read(crops: list) -> list[tuple[str, float]]:
-    """Text and score of each crop (one text line each), recognition only: no detection pass over the figure."""
+    """Text and score of each crop (one text line each), recognition only: no detection pass over the figure.
+
+    A crop with exactly the same pixels as one read before in this process (same shape, dtype and bytes: a word
+    two overlapping figure regions both hold, a panel rendered twice) takes the earlier reading. Recognition is
+    deterministic (one ONNX Runtime thread), so the text and score are the ones a fresh read would give, whatever
+    was read before: the memo saves time and changes no result.
+    """
     out = []
-    eng = _engine()
+    eng = None
     for c in crops:
-        r = eng(c, use_det=False, use_cls=False, use_rec=True)
-        txts = getattr(r, "txts", None) or ("",)
-        scores = getattr(r, "scores", None) or (0.0,)
-        out.append((str(txts[0]).strip(), float(scores[0])))
+        key = _fingerprint(c)
+        with _READ_LOCK:
+            hit = _READ.get(key)
+            if hit is not None:
+                _READ.move_to_end(key)
+        if hit is None:
+            eng = eng or _engine()
+            r = eng(c, use_det=False, use_cls=False, use_rec=True)
+            txts = getattr(r, "txts", None) or ("",)
+            scores = getattr(r, "scores", None) or (0.0,)
+            hit = (str(txts[0]).strip(), float(scores[0]))
+            with _READ_LOCK:
+                _READ[key] = hit
+                while len(_READ) > _READ_MAX:
+                    _READ.popitem(last=False)
+        out.append(hit)
     return out
 
 

@@ -321,3 +321,21 @@ def test_line_points_match_column_by_column_runs():
             w = weight[r, c]
             ref.append((float(c), float((r * w).sum() / max(w.sum(), 1e-6))))
     assert kind == "line" and pts == ref
+
+
+def test_rapidocr_read_memo_gives_a_fresh_reading():
+    """A crop with the same pixels as one read before takes the earlier reading, which equals a fresh one."""
+    pytest.importorskip("rapidocr")
+    import cv2
+
+    from extractors.figures import raster
+
+    img = np.full((40, 120, 3), 255, np.uint8)
+    cv2.putText(img, "0.25", (8, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2)
+    raster._READ.clear()
+    fresh = raster.rapidocr_read([img])
+    assert len(raster._READ) == 1
+    again = raster.rapidocr_read([img.copy(), img[:, :119]])  # same pixels; then a different crop
+    assert again[0] == fresh[0] and len(raster._READ) == 2
+    raster._READ.clear()
+    assert raster.rapidocr_read([img.copy()]) == fresh
