@@ -803,8 +803,8 @@ def _enumeration(text: str, start: int, items: list[_Item]) -> bool:
 
 
 _TOKEN_BEFORE = re.compile(r"[ \u00a0]?(?P<w>\)|\w*[^\W\d_])(?!\w)")
-# a temperature symbol written right before its value without "=": "T c 43 K", "Tc 43 K", "T C 28-30 K", "T N 73 K"
-_T_SYMBOL_BEFORE = re.compile(r"(?<![\w])T\s?[a-zA-Z]{1,2}\s?$")
+# a temperature symbol written right before its value without "=": "T c 43 K", "Tc 43 K", "T C 28-30 K", "(T c ) 30K"
+_T_SYMBOL_BEFORE = re.compile(r"(?<![\w])\(?T\s?[a-zA-Z]{1,2}\s?(?:\)\s?)?$")
 _ET_AL = re.compile(r"\s*,?\.?la\s*\.?te(?![A-Za-z])")
 
 
@@ -931,7 +931,7 @@ def _keep(text: str, m: QuantityMention, items: list[_Item]) -> bool:
         and len(m.unit_raw) == 1
         and m.unit_raw.isalpha()
         and _after_symbol(text, core_start, True)
-        and not (m.unit_raw == "K" and _T_SYMBOL_BEFORE.search(text, max(0, core_start - 12), core_start))
+        and not (m.unit_raw == "K" and _T_SYMBOL_BEFORE.search(text, max(0, core_start - 14), core_start))
     ):
         return False  # "HD 188753 A", "H 2 S", "1/T 1 T" (but "T c 43 K", "Tc 43 K": a temperature symbol's value)
     return True

@@ -97,6 +97,7 @@ SC_TRIGGER = re.compile(
     r"\bzero[- ]resist",
     re.I,
 )
+SC_ABBREVIATION = re.compile(r"\b(?:SC|HTSC?s?)\b")
 TC_IDS = {"critical_temperature", "tc_onset", "tc_zero"}
 TC_MAX_K = 250.0
 TC_CUE = re.compile(
@@ -153,6 +154,29 @@ def _element_only(m) -> bool:
     return bool(re.fullmatch(r"[A-Z][a-z]?\s?\d*", raw)) or raw.lower() in ELEMENT_NAMES
 
 
+def _sc_abbreviation_sense(mentions: list, sentence: str) -> list:
+    """"The Nb-2122 materials are SC with T C 28-30 K": the abbreviation SC / HTS(C) is a superconductivity cue the
+    vocabulary's word-start cues cannot hold ("sc" would match "scan"); an ambiguous symbol that can mean the
+    superconducting Tc takes that sense when the sentence gives no cue of its own for another candidate."""
+    from dataclasses import replace
+
+    from schemas.vocab import _cue_in, fold, load_vocabulary
+
+    if not SC_ABBREVIATION.search(sentence) or not any(p.ambiguous and "critical_temperature" in p.candidates for p in mentions):
+        return mentions
+    v = load_vocabulary()
+    low = fold(sentence).lower()
+    out = []
+    for p in mentions:
+        if p.ambiguous and "critical_temperature" in p.candidates and p.candidates[0] != "critical_temperature":
+            others = [c for c in p.candidates if c != "critical_temperature"]
+            if not any(_cue_in(cue, low) for c in others for cue in v._get("properties", c).cues):
+                cands = ("critical_temperature", *others)
+                p = replace(p, candidates=cands, property_id=cands[0])
+        out.append(p)
+    return out
+
+
 @dataclass
 class Context:
     """What the paragraph has said so far: the last material and property, for sentences that omit them."""
@@ -202,6 +226,7 @@ class TextRulesExtractor:
             materials=list(materials.find(text)),
             methods=find_method_mentions(text),
         )
+        f.properties = _sc_abbreviation_sense(f.properties, text)
         # page and volume numbers, years and reference numbers of a bibliography entry are no quantities
         f.quantities = [q for q in f.quantities if not self._in_reference(text, q) and not self._citation_lead(text, q)]
         f.materials = [m for m in f.materials if not any(q.start <= m.start < q.end for q in f.quantities)]

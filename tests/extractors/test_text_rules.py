@@ -341,3 +341,13 @@ def test_a_band_width_keeps_its_value():
 )
 def test_respectively_with_a_verb_or_the_materials_after_it(sentence, pairs):
     assert _tc_pairs(sentence) == pairs
+
+
+def test_the_sc_abbreviation_decides_an_ambiguous_tc_symbol():
+    assert _tc_pairs("The Nb-2122 and Ta-2122 materials are SC with T C 28-30 K.") == {("Ta-2122", 28.0)}
+    recs = normalize_records(extract_texts([("d", "The ferromagnetic SC film has T C 28 K.")]))
+    assert [r.property.id for r in recs] == ["curie_temperature"]  # a cue of its own keeps the other sense
+
+
+def test_a_tc_symbol_in_parentheses_before_its_value():
+    assert _tc_pairs("Bulk superconductivity with transition temperature (T c ) 30K was achieved in Sr2CuO3.") != set()
