@@ -71,16 +71,41 @@ class Panel:
         return self.x.fit is not None and self.y.fit is not None and self.x.problem is None and self.y.problem is None
 
 
+_WHITES = {"#ffffff", "#fefefe", "#fdfdfd"}
+
+
+def _subpath_boxes(s: Shape) -> list[tuple[float, float, float, float]]:
+    """Bounding boxes of the path's subpaths (split where a segment does not start at the previous one's end)."""
+    boxes: list[list[float]] = []
+    last = None
+    for x0, y0, x1, y1 in s.segments:
+        if last is None or abs(last[0] - x0) > 0.01 or abs(last[1] - y0) > 0.01:
+            boxes.append([min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)])
+        else:
+            b = boxes[-1]
+            b[0], b[1], b[2], b[3] = min(b[0], x0, x1), min(b[1], y0, y1), max(b[2], x0, x1), max(b[3], y0, y1)
+        last = (x1, y1)
+    return [tuple(b) for b in boxes]
+
+
 def straight_lines(shapes: list[Shape], min_len: float = MIN_AXIS_LEN) -> tuple[list[Seg], list[Seg]]:
     """Long horizontal and vertical straight pieces: stroked segments and thin filled bars."""
     hs: list[Seg] = []
     vs: list[Seg] = []
     for s in shapes:
         if s.stroke is None and s.fill is not None:
-            if s.h <= 1.5 and s.w >= min_len:
-                hs.append(Seg(s.rect[0], s.cy, s.rect[2], s.cy, s.idx, s.fill))
-            elif s.w <= 1.5 and s.h >= min_len:
-                vs.append(Seg(s.cx, s.rect[1], s.cx, s.rect[3], s.idx, s.fill))
+            for x0, y0, x1, y1 in _subpath_boxes(s):  # thin filled bars (a stroke converted to a fill)
+                if y1 - y0 <= 1.5 and x1 - x0 >= min_len:
+                    hs.append(Seg(x0, (y0 + y1) / 2, x1, (y0 + y1) / 2, s.idx, s.fill))
+                elif x1 - x0 <= 1.5 and y1 - y0 >= min_len:
+                    vs.append(Seg((x0 + x1) / 2, y0, (x0 + x1) / 2, y1, s.idx, s.fill))
+            if s.w >= min_len and s.h >= min_len and len(s.segments) <= 40 and s.fill not in _WHITES:
+                # a frame drawn as a filled ring (outline of a stroked rectangle): its long level and upright edges
+                for x0, y0, x1, y1 in s.segments:
+                    if abs(y1 - y0) <= 0.1 and abs(x1 - x0) >= min_len:
+                        hs.append(Seg(min(x0, x1), y0, max(x0, x1), y0, s.idx, s.fill))
+                    elif abs(x1 - x0) <= 0.1 and abs(y1 - y0) >= min_len:
+                        vs.append(Seg(x0, min(y0, y1), x0, max(y0, y1), s.idx, s.fill))
             continue
         if s.stroke is None:
             continue
@@ -189,8 +214,10 @@ def tick_marks(shapes: list[Shape], ax: CalAxis) -> list[tuple[float, float]]:
         if axis_colours and s.color not in axis_colours:
             continue
         segs = s.segments
-        if s.stroke is None and s.fill is not None and min(s.w, s.h) <= 1.2 and 1.0 <= max(s.w, s.h) <= 15:
-            segs = [(s.cx, s.rect[1], s.cx, s.rect[3]) if s.h > s.w else (s.rect[0], s.cy, s.rect[2], s.cy)]  # a bar
+        if s.stroke is None and s.fill is not None:  # ticks drawn as thin filled bars, one or several per path
+            segs = [((x0 + x1) / 2, y0, (x0 + x1) / 2, y1) if y1 - y0 > x1 - x0 else (x0, (y0 + y1) / 2, x1, (y0 + y1) / 2)
+                    for x0, y0, x1, y1 in _subpath_boxes(s) if min(x1 - x0, y1 - y0) <= 1.2
+                    and 1.0 <= max(x1 - x0, y1 - y0) <= 15]
         for x0, y0, x1, y1 in segs:
             if ln.orient == "h":
                 if abs(x1 - x0) <= 0.3 and 1.0 <= abs(y1 - y0) <= 15 and ln.lo - 1 <= x0 <= ln.hi + 1:

@@ -83,6 +83,8 @@ def figure_records(doc: ParsedDocument, results: list[FigureResult], max_points:
         if not reported:
             continue
         for s in res.series:
+            if "second_y_axis_unassigned" in s.flags:  # its y values may belong to the other axis
+                continue
             out.extend(_series_records(doc, fig, s, vocab, max_points))
     return out
 

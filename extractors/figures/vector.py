@@ -87,13 +87,30 @@ def digitize_vector(
         paper_id=paper_id, figure_id=figure_id, label=label, page=page, bbox=BBox.of(region), method="vector",
         status="no_axes", n_drawings=len(shapes), extractor=NAME, extractor_version=VERSION,
     )
+    lines, text_shapes = _drop_giant_glyph_words(shapes, lines, text_shapes or set())
     try:
         _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, time_budget_s, max_residual,
-                  n_page_drawings, text_shapes or set())
+                  n_page_drawings, text_shapes)
     except _OverBudget as e:
         res.status, res.reason, res.series = "too_complex", str(e), []
     res.seconds = round(time.perf_counter() - t0, 4)
     return res
+
+
+def _drop_giant_glyph_words(shapes: list[Shape], lines: list[TextLine], text_shapes: set[int]) -> tuple[list, set]:
+    """A "word" of one to three characters several times taller than the figure's text is a cluster of markers that
+    the glyph reader took for a letter (a dense run of circles read as "7"): the line is dropped and its shapes are
+    not text."""
+    if not text_shapes or not lines:
+        return lines, text_shapes
+    med = float(np.median([t.bbox[3] - t.bbox[1] for t in lines]))
+    bad = [t for t in lines if t.bbox[3] - t.bbox[1] > 3.0 * med and len(t.plain.strip()) <= 3]
+    if not bad:
+        return lines, text_shapes
+    free = {s.idx for s in shapes if s.idx in text_shapes and any(
+        t.bbox[0] - 0.5 <= s.rect[0] and s.rect[2] <= t.bbox[2] + 0.5 and t.bbox[1] - 0.5 <= s.rect[1]
+        and s.rect[3] <= t.bbox[3] + 0.5 for t in bad)}
+    return [t for t in lines if not any(t is b for b in bad)], text_shapes - free
 
 
 def _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, budget_s, max_residual, n_page,
@@ -145,8 +162,10 @@ def _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, bu
         xa, ya = _axis_info(p.x, lines, p, "x"), _axis_info(p.y, lines, p, "y")
         y2a = _axis_info(p.y2, lines, p, "y2") if p.y2 is not None and p.y2.fit and not p.y2.problem else None
         split = min(p.y.line.shapes, default=-1)
+        unassigned = False
         if y2a is not None and not (any(g.first_idx < split for g in groups) and any(g.first_idx > split for g in groups)):
             y2a = None  # drawing order does not tell which series use the right axis
+            unassigned = True
             notes.append(f"panel {pi + 1}: second y axis found but its series could not be told apart")
         panel_name = p.label or (str(pi + 1) if len(panels) > 1 else None)
         for g in groups:
@@ -175,6 +194,8 @@ def _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, bu
                 flags.append("calibrated_from_label_centres")
             if on_right:
                 flags.append("right_axis_by_drawing_order")
+            if unassigned:  # read on the left axis; a series drawn for the right one has wrong y values
+                flags.append("second_y_axis_unassigned")
             res.series.append(FigureSeries(
                 series_id=series_id_for(res.paper_id, res.figure_id, panel_name, n_series, "vector"),
                 paper_id=res.paper_id, figure_id=res.figure_id, panel=panel_name, page=res.page,
@@ -492,14 +513,16 @@ def _drop_shared_marker_positions(groups: list[_Group]) -> None:
     ring), where the outline form is shared by filled and open markers and so groups two series together. The
     shared positions belong to the smaller set; the larger one keeps only its own."""
     marks = [g for g in groups if g.kind == "markers"]
-    for a in marks:
-        for b in marks:
+    for ia, a in enumerate(marks):
+        for ib, b in enumerate(marks):
             if a is b or not b.points or not a.points:
                 continue
             # a's markers are the edges of b's: a stroked outline set on a filled set of another colour
             edges = a.color != b.color and all(s.fill is None for s in a.shapes) \
                 and all(s.stroke is None for s in b.shapes)
-            if not edges and (a.color != b.color or len(a.points) <= len(b.points)):
+            # of two equal sets (the two strokes of "x" markers drawn as two paths) the later one goes
+            if not edges and (a.color != b.color or len(a.points) < len(b.points)
+                              or (len(a.points) == len(b.points) and ia < ib)):
                 continue
             pa, pb = np.asarray(a.points, float), np.asarray(b.points, float)
             d = np.sqrt(((pa[:, None, :] - pb[None, :, :]) ** 2).sum(-1)).min(1)
@@ -561,6 +584,47 @@ def _piece_geometry(s: Shape) -> tuple[np.ndarray, np.ndarray, float, float] | N
     return centre, ax, float(np.ptp(pa)), float(np.ptp(pn))
 
 
+def _drop_crossed(ps: list[tuple], keep: list[Shape]) -> list[tuple]:
+    """Pieces that cross another piece at its middle (the two strokes of an "x" or "+" marker) are markers, not
+    dashes: they go back to `keep`."""
+    if len(ps) < 2:
+        return ps
+    cen = np.array([p[1] for p in ps])
+    axs = np.array([p[2] for p in ps])
+    d = np.hypot(*(cen[:, None, :] - cen[None, :, :]).transpose(2, 0, 1))
+    cos = np.abs(axs @ axs.T)
+    lengths = np.array([p[3] for p in ps])
+    same_len = np.abs(lengths[:, None] - lengths[None, :]) <= 0.2 * np.maximum(lengths[:, None], lengths[None, :])
+    stroked = np.array([p[0].stroke is not None for p in ps])
+    np.fill_diagonal(d, np.inf)
+    crossed = ((d < 0.3) & (cos < 0.87) & same_len & stroked[:, None] & stroked[None, :]).any(1)
+    if not crossed.any():
+        return ps
+    keep.extend({id(p[0]): p[0] for p, c in zip(ps, crossed, strict=True) if c}.values())
+    return [p for p, c in zip(ps, crossed, strict=True) if not c]
+
+
+def _split_subpaths(s: Shape) -> list[Shape]:
+    """The path's subpaths as shapes of its style (same drawing index)."""
+    out: list[Shape] = []
+    cur: list[tuple[float, float, float, float]] = []
+    for seg in s.segments:
+        if cur and (abs(cur[-1][2] - seg[0]) > 0.01 or abs(cur[-1][3] - seg[1]) > 0.01):
+            out.append(cur)
+            cur = []
+        cur.append(seg)
+    if cur:
+        out.append(cur)
+    shapes = []
+    for segs in out:
+        xs = [v for g in segs for v in (g[0], g[2])]
+        ys = [v for g in segs for v in (g[1], g[3])]
+        closed = abs(segs[0][0] - segs[-1][2]) <= 0.01 and abs(segs[0][1] - segs[-1][3]) <= 0.01
+        shapes.append(Shape(s.idx, s.stroke, s.fill, s.width, s.dashed, (min(xs), min(ys), max(xs), max(ys)), segs, 0,
+                            closed))
+    return shapes
+
+
 def _piece(s: Shape, bw: float, bh: float) -> tuple | None:
     """(centre, unit axis, length, thickness, end, end) of a shape that may be one piece of a broken-up line: a thin
     filled outline (its centre line's ends, round or square caps trimmed), or a short stroked open polyline of 2+
@@ -599,14 +663,20 @@ def _outline_piece_lines(cands: list[Shape], box: Box) -> tuple[list[_Group], li
     by_colour: dict[tuple, list[tuple]] = defaultdict(list)
     keep: list[Shape] = []
     for s in cands:
-        piece = _piece(s, bw, bh)
-        if piece is None:
+        parts = [s]
+        if s.stroke is None and len(s.segments) >= 6 and not s.is_chain():  # a dashed curve as one path of dashes
+            parts = _split_subpaths(s)
+        pieces = [_piece(q, bw, bh) for q in parts]
+        if any(p is None for p in pieces) or (len(parts) > 1 and len(parts) < 4) \
+                or (len(parts) > 1 and not all(p[2] >= 1.5 * p[3] for p in pieces)):  # dashes, not a path of markers
             keep.append(s)
             continue
         key = (s.fill, None) if s.stroke is None else (s.stroke, round(s.width, 2))
-        by_colour[key].append((s, *piece))
+        by_colour[key].extend((s, *p) for p in pieces)
     groups: list[_Group] = []
+    taken: set[int] = set()
     for (colour, _), ps in by_colour.items():
+        ps = _drop_crossed(ps, keep)
         if len(ps) < 4:
             keep.extend(p[0] for p in ps)
             continue
@@ -655,6 +725,8 @@ def _outline_piece_lines(cands: list[Shape], box: Box) -> tuple[list[_Group], li
             if len(comp) < 4 or (np.ptp(pts_c[:, 0]) < 0.08 * bw and np.ptp(pts_c[:, 1]) < 0.08 * bh):
                 keep.extend(ps[i][0] for i in comp)
                 continue
+            if any(id(ps[i][0]) in taken for i in comp):  # a path's dashes split over several chains: one is enough
+                continue
             order = _walk(comp, adj, cen)
             pts: list[tuple[float, float]] = []
             for n, i in enumerate(order):
@@ -672,15 +744,16 @@ def _outline_piece_lines(cands: list[Shape], box: Box) -> tuple[list[_Group], li
             if len(pts) < 3:
                 keep.extend(ps[i][0] for i in comp)
                 continue
-            members = [ps[i][0] for i in comp]
+            members = list({id(ps[i][0]): ps[i][0] for i in comp}.values())
+            taken.update(id(m) for m in members)
             gaps = sum(1 for i, j in zip(order, order[1:]) if j in adj[i] and (min(i, j), max(i, j)) in gapped)  # noqa: B905
             groups.append(_Group("line", members[0].style_key(), members, pts, color=colour,
                                  width=round(float(np.median(thick[comp])), 2), dashed=gaps >= len(comp) // 2,
                                  first_idx=min(m.idx for m in members)))
     if not groups:
         return [], cands
-    kept = {s.idx for s in keep}
-    return groups, [s for s in cands if s.idx in kept]
+    kept = {id(s) for s in keep if id(s) not in taken}
+    return groups, [s for s in cands if id(s) in kept]
 
 
 def _finder(parent: list[int]):
@@ -929,11 +1002,11 @@ def _merge_line_markers(groups: list[_Group]) -> list[_Group]:
         for ln in lines:
             if id(ln) in drop or ln.color != m.color:
                 continue
+            if len(ln.points) > 4 * len(m.points):  # a dense curve: a fit through the markers, or the data with a
+                continue  # marker every few points; either way both series say something the other does not
             hits = int((_dist_to_polyline(np.asarray(m.points, float), np.asarray(ln.points, float)) < 1.0).sum())
             if hits >= 0.8 * len(m.points):
                 m.kind = "line+markers"
-                if len(ln.points) > 2 * len(m.points) and m.yerr is None:  # a dense curve with a marker every few points
-                    m.points, m.shapes = list(ln.points), m.shapes + ln.shapes
                 m.width = ln.width
                 m.first_idx = min(m.first_idx, ln.first_idx)
                 drop.add(id(ln))

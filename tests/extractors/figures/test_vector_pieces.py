@@ -166,3 +166,22 @@ def test_curve_outline_sharing_a_path_with_its_legend_sample_is_read():
     assert len(parts) == 2
     pts = np.asarray(_outline_centre(s, BOX, parts[0]))
     assert len(pts) >= 50 and np.abs(pts[:, 1] - _curve_y(pts[:, 0])).max() < 0.01
+
+
+def test_frame_drawn_as_filled_ring_and_ticks_as_one_path_of_bars():
+    from extractors.figures.axes import merge_lines, straight_lines
+
+    def rect(x0, y0, x1, y1):
+        return [(x0, y0, x1, y0), (x1, y0, x1, y1), (x1, y1, x0, y1), (x0, y1, x0, y0)]
+
+    ring = Shape(0, None, "#000000", 0.0, False, (49.8, 49.8, 250.2, 200.2),
+                 rect(49.8, 49.8, 250.2, 200.2) + rect(50.2, 50.2, 249.8, 199.8), 0, True)
+    ticks = Shape(1, None, "#000000", 0.0, False, (50.0, 60.0, 54.0, 190.2),
+                  [g for y in (70.0, 130.0, 190.0) for g in rect(50.0, y - 0.2, 54.0, y + 0.2)])
+    hs, vs = straight_lines([ring, ticks])
+    assert any(abs(ln.pos - 200.0) < 0.3 for ln in merge_lines(hs, "h"))
+    left = [ln for ln in merge_lines(vs, "v") if abs(ln.pos - 50.0) < 0.3]
+    assert left
+    ax = _yaxis([20, 10, 0], [70.0, 130.0, 190.0])
+    ax.line = left[0]
+    assert [round(p, 3) for p, _ in tick_marks([ring, ticks], ax)] == [70.0, 130.0, 190.0]
