@@ -805,6 +805,8 @@ def _in_text(g: _Group, lines: list[TextLine]) -> bool:
     if not lines or (g.kind != "markers" and len(g.points) > 6):
         return False
     tb = np.array([t.bbox for t in lines], dtype=float)
+    h = tb[:, 3] - tb[:, 1]
+    tb = tb[h <= 1.5 * float(np.median(h))]  # text-sized boxes only (not a run of markers read as a "word")
     pts = np.asarray(g.points, dtype=float)
     inside = ((pts[:, None, 0] >= tb[None, :, 0] - 0.5) & (pts[:, None, 0] <= tb[None, :, 2] + 0.5)
               & (pts[:, None, 1] >= tb[None, :, 1] - 0.5) & (pts[:, None, 1] <= tb[None, :, 3] + 0.5)).any(1)
