@@ -1547,7 +1547,18 @@ def find_materials(text: str) -> list[MaterialMention]:
     if "doped" in text or "substituted" in text:
         cands += _doped_sample_candidates(text)
     picked = _attach_dopants(text, _pick(cands))
-    return [_mention(text, c) for c in picked if c.info is not None]
+    return [_mention(text, c) for c in picked if c.info is not None and not _broken_word(text, c.start, c.end)]
+
+
+# "Gold- stone modes", "Tin- kham": a name word split by a line-end hyphen of the PDF text is part of another word
+_BROKEN_WORD_AFTER = re.compile(
+    r"-\s+(?!(?:doped|based|substituted|free|rich|poor|containing|coated|deficient|intercalated|and|or)\b)[a-z]{2,}"
+)
+
+
+def _broken_word(text: str, start: int, end: int) -> bool:
+    word = text[start:end]
+    return len(word) > 2 and word.isalpha() and _BROKEN_WORD_AFTER.match(text, end) is not None
 
 
 # ---------------------------------------------------------------------------------------------------- document

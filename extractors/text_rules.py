@@ -52,6 +52,14 @@ OF_PHRASE = re.compile(
     r"shifts|found|estimated|calculated|determined|measured|obtained)\b"
 )
 NOT_MATERIAL = {"the sample", "the samples", "the film", "the films", "this", "it", "them", "these", "those", "the material"}
+# head nouns of a phrase that names a step or feature of a measurement, never a material
+PHRASE_NOT_MATERIAL_HEADS = {
+    "transition", "transitions", "resistance", "onset", "peak", "peaks", "curve", "curves", "data", "measurement",
+    "measurements", "anomaly", "jump", "drop", "kink", "maximum", "minimum", "midpoint", "field", "fields", "signal",
+    "pressure", "pressures", "temperature", "temperatures", "fit", "value", "values",
+}
+# between two materials of a list: ", ", ", and ", " and " (an amount "1% " may lead the next item)
+LIST_JOINT = re.compile(r"^\s*(?:,\s*(?P<last>(?:and|&)\s+)?|(?P<last2>(?:and|&)\s+))(?:the\s+)?(?:\d+(?:\.\d+)?\s*%\s*)?$")
 FOR_MATERIAL = re.compile(r"\s*\)?,?\s*(?:for|in|of|on)\s+(?:the\s+|a\s+|an\s+)?(?:[\w\-]+\s+){0,2}$", re.IGNORECASE)
 # also split by a line-end hyphen of the PDF text: "re- spectively", "respec- tively"
 RESPECTIVELY = re.compile(r"\bre(?:-\s*)?spec(?:-\s*)?tive(?:-\s*)?ly\b", re.IGNORECASE)
@@ -111,13 +119,21 @@ AMOUNT_UNIT = re.compile(r"^(?:[mµμn]?mol|[mµμ]?g|[mµμ]?L|ml|equiv\.?|eq\.
 AUX_AFTER = re.compile(
     r"\s*(?:\(\w{1,6}\)\s*)?(?:single[- ]crystal(?:line)?\s+|\(\d{3}\)\s+|[\w-]+\s+)?(?:substrates?|sub-\s*strates?|crucibles?|tubes?|boats?|"
     r"ampoules?|capsules?|holders?|gaskets?|anvils?|tips?|foils?|paint|paste|glue|furnace|windows?|moulds?|molds?|"
-    r"atmosphere|gas|flow|stream|solvent|counter\s+electrode|reference\s+electrode|pressure\s+medium|buffer\s+layers?)\b",
+    r"atmosphere|gas|flow|stream|solvent|counter\s+electrode|reference\s+electrode|pressure\s+medium|buffer\s+layers?|"
+    r"flux(?:es)?|impurit(?:y|ies)|calibrants?)\b",
     re.I,
 )
 AUX_BEFORE = re.compile(
     r"(?:\b(?:in|under)\s+(?:an?\s+|the\s+)?(?:pure\s+|flowing\s+|dry\s+|high[- ]purity\s+|\d+\s*%\s*)?|\bflowing\s+|"
     r"\bdissolved\s+in\s+|\btips?\s+of\s+|\bmade\s+of\s+|\bon\s+(?:an?\s+|the\s+)?(?:single[- ]crystal(?:line)?\s+)?|"
     r"\batmosphere\s+of\s+)$",
+    re.I,
+)
+# an impurity, a flux, a calibration standard: named beside the sample, never the material the values are stated for
+SCENE_BEFORE = re.compile(
+    r"(?:\bimpurit(?:y|ies)(?:\s+phases?)?\s+(?:of|such\s+as|like)\s+|\btraces?\s+of\s+|"
+    r"\bdissolved\s+in\s+(?:liquid\s+|molten\s+)?|\bflux(?:es)?\s+of\s+|\bcalibrat\w*\s+(?:with|against)\s+)"
+    r"(?:an?\s+|the\s+)?$",
     re.I,
 )
 # inert gases and solvents (not H2, O2, CH4: in fuel cells and catalysis the reactant is a material of the record)
@@ -265,19 +281,22 @@ class TextRulesExtractor:
             prop_ref = PropertyRef(raw="", id=None)
             if prop is not None:
                 prop_ref = PropertyRef(raw=prop[0], id=prop[1], span=prop[2])
-            yield Record(
-                record_id=Record.make_id(doc.paper_id, NAME, block.id, base + q.start, q.raw),
-                paper_id=doc.paper_id,
-                material=mat,
-                property=prop_ref,
-                quantity=quantity,
-                conditions=conditions,
-                method=method,
-                evidence=Evidence(source_id=block.id, source_kind="sentence", prov=list(sent.prov), snippet=text),
-                extractor=NAME,
-                extractor_version=VERSION,
-                flags=flags,
-            )
+            # "a Tc of 43 K in both A and B": the value holds for each material of the list
+            also = [] if q in paired or mat_flag else self._shared_by(text, q, mat, linkable, base)
+            for i, m in enumerate([mat, *(self._material(x, materials, base) for x in also)]):
+                yield Record(
+                    record_id=Record.make_id(doc.paper_id, NAME, block.id, base + q.start, q.raw + ("" if not i else f"#{m.raw}")),
+                    paper_id=doc.paper_id,
+                    material=m,
+                    property=prop_ref,
+                    quantity=quantity,
+                    conditions=conditions,
+                    method=method,
+                    evidence=Evidence(source_id=block.id, source_kind="sentence", prov=list(sent.prov), snippet=text),
+                    extractor=NAME,
+                    extractor_version=VERSION,
+                    flags=flags,
+                )
         # the paragraph remembers the last explicit material and property
         if linkable:
             # a lone element ("the Cu site", "oxygen content", "Zn-free") does not replace a compound named before
@@ -299,10 +318,43 @@ class TextRulesExtractor:
             return None
         m = matches[-1]
         raw = m.group("np").strip(" ,")
-        if not raw or len(raw) > 60 or raw.lower() in NOT_MATERIAL:
+        if not raw or len(raw) > 60 or raw.lower() in NOT_MATERIAL or not TextRulesExtractor._names_a_thing(raw):
             return None
         start = m.start("np")
         return Material(raw=raw, name=raw, span=CharSpan(start=base + start, end=base + start + len(raw)))
+
+    def _shared_by(self, text: str, q, mat, mentions: list, base: int) -> list:
+        """"Tc of 43 K in both A and B", "Tc 43 K for SLCO and 1% Zn-SLCO": the value was linked to A, the material
+        it is stated for right after it; the materials listed with A ("A, B and C") take the same value."""
+        if mat is None or mat.span is None or RESPECTIVELY.search(text):
+            return []
+        head = next((m for m in mentions if m.start == mat.span.start - base and m.start >= q.end), None)
+        if head is None or not FOR_MATERIAL.match(text[q.end : head.start]):
+            return []
+        b = self._segment(text, q.start)[1]
+        out, prev = [], head
+        for m in (m for m in mentions if m.start >= head.end and m.end <= b):
+            joint = LIST_JOINT.match(text[prev.end : m.start])
+            if joint is None or _element_only(m):
+                break
+            out.append(m)
+            prev = m
+            if joint.group("last") or joint.group("last2"):
+                break
+        return out
+
+    @staticmethod
+    def _names_a_thing(raw: str) -> bool:
+        """Whether the noun phrase after "<property> of" can name a material: not a value ("temperature of 1.8 K"),
+        not another property or method ("Tc of the specific heat"), not an event of the measurement ("temperature
+        of the transition", "of the zero resistance"), not a run-on into the next sentence."""
+        from schemas.vocab import find_method_mentions, find_property_mentions
+
+        if raw[0].isdigit() or raw[0] in "~∼≈<>±−-+" or GLUED_STOP.search(raw) or ". " in raw:
+            return False
+        if find_property_mentions(raw) or find_method_mentions(raw):
+            return False
+        return raw.lower().split()[-1] not in PHRASE_NOT_MATERIAL_HEADS
 
     @staticmethod
     def _split_respective_lists(text: str, mains: list, mentions: list) -> list:
@@ -395,7 +447,7 @@ class TextRulesExtractor:
         if AUX_AFTER.match(text, m.end):
             return True
         before = text[max(0, m.start - 40) : m.start]
-        if re.search(r"\b(?:tips?\s+of|made\s+of)\s+$", before, re.I):
+        if re.search(r"\b(?:tips?\s+of|made\s+of)\s+$", before, re.I) or SCENE_BEFORE.search(before):
             return True
         return bool(GAS_OR_SOLVENT.match(m.raw.strip()) and AUX_BEFORE.search(before))
 

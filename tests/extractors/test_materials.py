@@ -723,3 +723,11 @@ def test_sample_named_by_its_cue_and_split_lists():
     assert all(text[p.start : p.end] == p.raw for p in parts)
     (r,) = dm.samples("for 0.031 ≤ x ≤ 0.145 samples")
     assert dm.split_sample_list("for 0.031 ≤ x ≤ 0.145 samples", r) == [r]
+
+
+def test_name_word_split_by_a_line_end_hyphen_is_no_material():
+    from extractors.materials import find_materials
+
+    raws = [m.raw for m in find_materials("the two Gold- stone modes and a copper- based film of Cu- doped Bi2Se3")]
+    assert "Gold" not in raws
+    assert "copper" in raws

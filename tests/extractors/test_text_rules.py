@@ -351,3 +351,36 @@ def test_the_sc_abbreviation_decides_an_ambiguous_tc_symbol():
 
 def test_a_tc_symbol_in_parentheses_before_its_value():
     assert _tc_pairs("Bulk superconductivity with transition temperature (T c ) 30K was achieved in Sr2CuO3.") != set()
+
+
+def _tc_links(sentence: str) -> list[tuple[str, str | None]]:
+    recs = extract_texts([("d", sentence)])
+    return [(r.quantity.raw, r.material.raw if r.material else None) for r in recs if r.property.id == "critical_temperature"]
+
+
+def test_one_value_for_a_list_of_materials():
+    links = _tc_links("We find a T c of 43 K in both Sr 0.9 Gd 0.1 CuO 2 and Sr 0.9 La 0.1 CuO 2.")
+    assert links == [("43 K", "Sr 0.9 Gd 0.1 CuO 2"), ("43 K", "Sr 0.9 La 0.1 CuO 2")]
+    # a second value of its own ends the list
+    links = _tc_links("The T c is 43 K for MgB2 and 39 K for NbSe2.")
+    assert ("43 K", "NbSe2") not in links
+
+
+def test_phrase_after_property_of_must_name_a_material():
+    # a value, another property, a step of the measurement: no material
+    for s in (
+        "As our lowest measured temperature of 1.8 K is only slightly lower than the transition (2.8 K), we stop.",
+        "The jump at T c of the specific heat measured on the powder with T c = 84 K is large.",
+        "The critical temperature T c defined as the midpoint temperature of the transition is 3.3 K.",
+    ):
+        assert all(m is None for _, m in _tc_links(s)), s
+
+
+def test_impurity_flux_and_standard_are_not_the_sample():
+    text = (
+        "The sample has a large moment, most likely due to impurities such as Fe 2 O 3 and/or Fe. "
+        "The superconducting transition is at T c = 35 K."
+    )
+    assert all(m != "Fe 2 O 3" for _, m in _tc_links(text))
+    text = "Crystals were grown from a precursor dissolved in liquid KCl. We obtained T c = 7 K."
+    assert all(m != "KCl" for _, m in _tc_links(text))
