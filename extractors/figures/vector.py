@@ -98,13 +98,12 @@ def digitize_vector(
 
 
 def _drop_giant_glyph_words(shapes: list[Shape], lines: list[TextLine], text_shapes: set[int]) -> tuple[list, set]:
-    """A "word" of one to three characters several times taller than the figure's text is a cluster of markers that
-    the glyph reader took for a letter (a dense run of circles read as "7"): the line is dropped and its shapes are
-    not text."""
+    """A "word" several times taller than the figure's text is a cluster of markers that the glyph reader took for
+    letters (a dense run of circles read as "7" or "vwwm"): the line is dropped and its shapes are not text."""
     if not text_shapes or not lines:
         return lines, text_shapes
     med = float(np.median([t.bbox[3] - t.bbox[1] for t in lines]))
-    bad = [t for t in lines if t.bbox[3] - t.bbox[1] > 3.0 * med and len(t.plain.strip()) <= 3]
+    bad = [t for t in lines if t.bbox[3] - t.bbox[1] > 3.0 * med]
     if not bad:
         return lines, text_shapes
     free = {s.idx for s in shapes if s.idx in text_shapes and any(
@@ -788,11 +787,15 @@ def _walk(comp: list[int], adj: dict[int, list[int]], cen: np.ndarray) -> list[i
 
 
 def _legend_column(g: _Group) -> bool:
-    """A marker set of 3-8 points stacked in one column at an even spacing: the samples of a legend (or a column
-    of glyphs), not data."""
-    if g.kind != "markers" or not 3 <= len(g.points) <= 8:
+    """A marker set of 3-8 points stacked in one column at an even spacing (the samples of a legend, or a column of
+    glyphs), or of up to 8 points all on one spot (the parts of one symbol): not data."""
+    if g.kind != "markers" or len(g.points) > 8:
         return False
     pts = np.asarray(g.points, dtype=float)
+    if np.ptp(pts[:, 0]) < 1.0 and np.ptp(pts[:, 1]) < 1.0:  # all on one spot: parts of one symbol (an arrowhead)
+        return True
+    if len(g.points) < 3:
+        return False
     if np.ptp(pts[:, 0]) > 0.5:
         return False
     d = np.diff(np.sort(pts[:, 1]))
