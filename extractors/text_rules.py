@@ -80,7 +80,8 @@ NOT_THE_VALUE = re.compile(
     r"(?:\b(?:transition\s+widths?|widths?\s+of\s+the\s+(?:\w+\s+)?transitions?|accuracy|precision|resolution|uncertainty|broadening|spread)\b[^.;:=]{0,25}?|"
     r"±\s*|[∆Δ]\s?[A-Za-z][\w ]{0,10}?\s*(?:\([^()]{0,20}\)\s*)?[=≈~∼≃]\s*|"
     r"(?<![\w∆Δ])(?:T\s?\*|T\s?\*?\s?(?:MI|anom|irr|coh|\*\s?(?:charge|spin))|θ|Θ)\s*"
-    r"(?:[=≈~∼≃<>≤≥]\s*)+)(?:about|approximately|around|only|~|∼|≈)?\s*$"
+    r"(?:(?:[=≈~∼≃<>≤≥]\s*)+|(?:is|was|are|were)\s+(?:found\s+to\s+be\s+|equal\s+to\s+|estimated\s+(?:to\s+be|as|at)\s+|"
+    r"of\s+the\s+order\s+of\s+|found\s+at\s+)*))(?:about|approximately|around|only|~|∼|≈)?\s*$"
 )
 WIDTH_BEFORE = re.compile(r"(?<!band )(?<!band-)(?<!gap )\bwidths?\b[^.;:=()]{0,60}?\b(?:is|was|are|were|of)\s+(?:about|approximately|around|only|~|∼|≈)?\s*$", re.I)
 # a value that is the argument of a function written as a symbol: "S(290K)", "ρ(300 K)", "R(50K)"
@@ -134,6 +135,13 @@ SCENE_BEFORE = re.compile(
     r"(?:\bimpurit(?:y|ies)(?:\s+phases?)?\s+(?:of|such\s+as|like)\s+|\btraces?\s+of\s+|"
     r"\bdissolved\s+in\s+(?:liquid\s+|molten\s+)?|\bflux(?:es)?\s+of\s+|\bcalibrat\w*\s+(?:with|against)\s+)"
     r"(?:an?\s+|the\s+)?$",
+    re.I,
+)
+# the kind of transition right before "transition temperature" when it is not the superconducting one
+OTHER_TRANSITION_BEFORE = re.compile(
+    r"\b(?:magnetic|antiferromagnetic|ferromagnetic|ferrimagnetic|paramagnetic|SDW|CDW|spin[- ]density[- ]wave|"
+    r"charge[- ]density[- ]wave|structural|N[ée]el|Curie|Verwey|metal[- ]insulator|metal[- ]to[- ]insulator|MIT|"
+    r"ferroelectric|orbital|nematic|glass|spin[- ]glass|martensitic|order[- ]disorder|Peierls)\s+(?:phase\s+)?$",
     re.I,
 )
 # inert gases and solvents (not H2, O2, CH4: in fuel cells and catalysis the reactant is a material of the record)
@@ -193,6 +201,25 @@ def _sc_abbreviation_sense(mentions: list, sentence: str) -> list:
     return out
 
 
+def _qualified_transition_sense(mentions: list, sentence: str) -> list:
+    """"magnetic transition temperatures of 25 to 308 K", "the SDW transition temperature of 140 K": an ambiguous
+    transition temperature that a non-superconducting kind of transition qualifies right before it is not the Tc."""
+    from dataclasses import replace
+
+    out = []
+    for p in mentions:
+        if (
+            p.ambiguous
+            and p.property_id == "critical_temperature"
+            and len(p.candidates) > 1
+            and OTHER_TRANSITION_BEFORE.search(sentence[max(0, p.start - 40) : p.start])
+        ):
+            cands = (*(c for c in p.candidates if c != "critical_temperature"), "critical_temperature")
+            p = replace(p, candidates=cands, property_id=cands[0])
+        out.append(p)
+    return out
+
+
 @dataclass
 class Context:
     """What the paragraph has said so far: the last material and property, for sentences that omit them."""
@@ -242,7 +269,7 @@ class TextRulesExtractor:
             materials=list(materials.find(text)),
             methods=find_method_mentions(text),
         )
-        f.properties = _sc_abbreviation_sense(f.properties, text)
+        f.properties = _qualified_transition_sense(_sc_abbreviation_sense(f.properties, text), text)
         # page and volume numbers, years and reference numbers of a bibliography entry are no quantities
         f.quantities = [q for q in f.quantities if not self._in_reference(text, q) and not self._citation_lead(text, q)]
         f.materials = [m for m in f.materials if not any(q.start <= m.start < q.end for q in f.quantities)]

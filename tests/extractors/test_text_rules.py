@@ -384,3 +384,12 @@ def test_impurity_flux_and_standard_are_not_the_sample():
     assert all(m != "Fe 2 O 3" for _, m in _tc_links(text))
     text = "Crystals were grown from a precursor dissolved in liquid KCl. We obtained T c = 7 K."
     assert all(m != "KCl" for _, m in _tc_links(text))
+
+
+def test_a_qualified_transition_temperature_or_another_symbol_is_no_tc():
+    recs = extract_texts(
+        [("d", "Sr2VFeAsO3 samples exhibit magnetic transition temperatures of the V ranging from 25 to 308 K.")]
+    )
+    assert [r.property.id for r in recs if r.quantity.raw == "25 to 308 K"] == ["phase_transition_temperature"]
+    links = _tc_links("Bi2212 has a Tc of 90 K. The value of T* is found to be of the order of 190 K.")
+    assert links == [("90 K", "Bi2212")]
