@@ -178,6 +178,59 @@ def _without(items: list[Shape], drop: list[Shape]) -> list[Shape]:
     return [s for s in items if not any(s is d or s == d for d in by_key.get((s.idx, s.rect), ()))]
 
 
+def _transpose(s: Shape) -> Shape:
+    """The shape mirrored about the diagonal (x <-> y): text running up or down the page becomes a row."""
+    r = s.rect
+    return Shape(idx=s.idx, stroke=s.stroke, fill=s.fill, width=s.width, dashed=s.dashed, rect=(r[1], r[0], r[3], r[2]),
+                 segments=[(a[1], a[0], a[3], a[2]) for a in s.segments], n_curves=s.n_curves, closed=s.closed)
+
+
+def vertical_words(shapes: Sequence[Shape]) -> list[list[Shape]]:
+    """Glyph shapes grouped into words that run up or down the page (rotated axis titles): the row rule of
+    `glyph_words` applied with x and y swapped. The shapes come back in page coordinates."""
+    back: dict[int, Shape] = {}
+    tshapes = []
+    for s in shapes:
+        t = _transpose(s)
+        back[id(t)] = s
+        tshapes.append(t)
+    # pieces of an exploded path are new shapes: mirrored back
+    return [[back.get(id(t)) or _transpose(t) for t in g] for g in glyph_words(tshapes)]
+
+
+MARKER_REPEAT = 0.6  # share of a group's shapes that are one repeated shape, for a run of markers
+MARKER_MIN = 3
+
+
+def marker_run(g: list[Shape], text_h: float | None = None, vertical: bool = False) -> bool:
+    """True when a glyph "word" is a run of data markers, not text: most of its shapes are one shape repeated
+    (same path up to translation, same size and fill) and those copies overlap along the line, sit at different
+    heights, or are many; or the group is much taller than its glyphs (rows of text do not stack) or than the
+    figure's text. Identical glyphs in a word ("1000") sit on one baseline side by side and stay a word."""
+    if len(g) < 2:
+        return False
+    ys = (lambda s: (s.rect[0], s.rect[2])) if vertical else (lambda s: (s.rect[1], s.rect[3]))
+    xs = (lambda s: (s.rect[1], s.rect[3])) if vertical else (lambda s: (s.rect[0], s.rect[2]))
+    lo, hi = min(ys(s)[0] for s in g), max(ys(s)[1] for s in g)
+    tall = max(ys(s)[1] - ys(s)[0] for s in g)
+    if hi - lo > 2.2 * max(tall, 0.5) or (text_h and hi - lo > 3.0 * text_h):
+        return True
+    groups: dict[tuple, list[Shape]] = {}
+    for s in g:
+        groups.setdefault((s.fill, round(s.w, 1), round(s.h, 1), s.signature()), []).append(s)
+    rep = max(groups.values(), key=len)
+    if len(rep) < MARKER_MIN or len(rep) < MARKER_REPEAT * len(g):
+        return False
+    if len(rep) >= 6:
+        return True
+    size = max(ys(rep[0])[1] - ys(rep[0])[0], 0.1)
+    if max(ys(s)[0] for s in rep) - min(ys(s)[0] for s in rep) > 0.15 * size:
+        return True
+    along = sorted(xs(s) for s in rep)
+    width = max(along[0][1] - along[0][0], 0.1)
+    return any(b[0] < a[1] - 0.2 * width for a, b in zip(along, along[1:], strict=False))
+
+
 def ocr_glyph_lines(shapes: Sequence[Shape], render: Render, ocr: Ocr | None = None, zoom: float = 4.0,
                     min_score: float = 0.5) -> tuple[list[TextLine], set[int]]:
     """(text lines read from glyph outlines, indices of the shapes that became text)."""
@@ -209,24 +262,61 @@ def ocr_glyph_lines(shapes: Sequence[Shape], render: Render, ocr: Ocr | None = N
                 return True
         return False
 
-    cand = [s for s in shapes if s.idx not in long_ids and not touches(s)]
-    words = [g for g in glyph_words(cand) if near_axis(_box(g))][:MAX_WORDS]
+    def beside_y_axis(b: Box) -> bool:  # a rotated axis title runs along a vertical axis, left or right of it
+        reach = 6.0 * (b[2] - b[0]) + 20.0
+        return any(seg.y0 - 5 <= (b[1] + b[3]) / 2 <= seg.y1 + 5 and (-1.0 <= seg.x0 - b[2] <= reach
+                                                                      or -1.0 <= b[0] - seg.x0 <= reach) for seg in vs)
 
-    def crop(piece: list[Shape]):
+    cand = [s for s in shapes if s.idx not in long_ids and not touches(s)]
+    words = [g for g in glyph_words(cand) if near_axis(_box(g))]
+    text_h = _median([_box(g)[3] - _box(g)[1] for g in words if len(g) >= 2])
+    words = [g for g in words if not marker_run(g, text_h)][:MAX_WORDS]
+    # rotated words: a tall narrow column of three or more glyphs beside a y axis, not crossing a horizontal word
+    rotated = []
+    if vs:
+        for v in _column_lines([v for v in vertical_words(cand) if not marker_run(v, None, True)]):
+            b = _box(v)
+            if len(v) < 3 or b[3] - b[1] < 2.5 * (b[2] - b[0]) or not beside_y_axis(b):
+                continue
+            inside = [k for k, g in enumerate(words) if _within(_box(g), b)]
+            if any(_overlap(_box(g), b) for k, g in enumerate(words) if k not in inside):
+                continue  # crosses a horizontal word
+            if any(len(words[k]) >= 2 and _box(words[k])[2] - _box(words[k])[0] > _box(words[k])[3] - _box(words[k])[1]
+                   for k in inside):
+                continue  # holds a horizontal word (a column of tick labels)
+            rotated.append(v)
+            drop = set(inside)
+            words = [g for k, g in enumerate(words) if k not in drop]
+
+    def crop(piece: list[Shape], rotated: bool = False):
         b = _box(piece)
-        pad = max(0.6, 0.25 * (b[3] - b[1]))
+        pad = max(0.6, 0.25 * (b[2] - b[0] if rotated else b[3] - b[1]))
         return render((b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad), zoom)
 
     parts = [(g, *_split_superscript(g)) for g in words]
     parts = [(g, base, sup) if base else (g, g, []) for g, base, sup in parts]  # no base left: read it whole
-    if not parts:
+    if not parts and not rotated:
         return [], set()
-    # bases first; a superscript is read only when its base was (an unread base drops the whole word)
-    read_base = ocr([crop(base) for _, base, _ in parts])
-    with_sup = [k for k, (_, _, sup) in enumerate(parts) if sup and read_base[k][0] and read_base[k][1] >= min_score]
-    read_sup = dict(zip(with_sup, ocr([crop(parts[k][2]) for k in with_sup]) if with_sup else [], strict=True))
     out: list[TextLine] = []
     used: set[int] = set()
+    # one OCR batch: the bases, then each rotated line both ways round (up the page, down the page)
+    import numpy as np
+
+    turned = [np.ascontiguousarray(np.rot90(np.asarray(crop(v, True)), k)) for v in rotated for k in (-1, 1)]
+    reads = ocr([crop(base) for _, base, _ in parts] + turned)
+    read_base, reads = reads[:len(parts)], reads[len(parts):]
+    for n, v in enumerate(rotated):  # the surer reading wins
+        (t_up, s_up), (t_dn, s_dn) = reads[2 * n], reads[2 * n + 1]
+        up = bool(t_up) and (s_up >= s_dn or not t_dn)
+        text, score = (t_up, s_up) if up else (t_dn, s_dn)
+        if sum(c.isalnum() for c in text) < 2 or score < min_score:  # "M", "_": a column of marks
+            continue
+        out.append(TextLine(text=_fix_digits(text), bbox=_box(v), size=max(4.0, max(s.w for s in v) / 0.72),
+                            dir=(0.0, -1.0) if up else (0.0, 1.0)))
+        used.update(s.idx for s in v)
+    # a superscript is read only when its base was (an unread base drops the whole word)
+    with_sup = [k for k, (_, _, sup) in enumerate(parts) if sup and read_base[k][0] and read_base[k][1] >= min_score]
+    read_sup = dict(zip(with_sup, ocr([crop(parts[k][2]) for k in with_sup]) if with_sup else [], strict=True))
     for k, (g, base, sup) in enumerate(parts):
         t_base, s_base = read_base[k]
         t_sup, s_sup = read_sup.get(k, ("", 1.0))
@@ -238,6 +328,37 @@ def ocr_glyph_lines(shapes: Sequence[Shape], render: Render, ocr: Ocr | None = N
         out.append(TextLine(text=_fix_digits(text), bbox=bb, size=max(4.0, H / 0.72)))
         used.update(s.idx for s in g)
     return out, used
+
+
+def _column_lines(words: list[list[Shape]]) -> list[list[Shape]]:
+    """Rotated words of one line joined: the same column (x ranges overlapping by half the narrower) and a gap along
+    it under 0.8 of the column width (a word space)."""
+    lines = sorted(words, key=lambda g: _box(g)[1])
+    out: list[list[Shape]] = []
+    for g in lines:
+        b = _box(g)
+        for o in out:
+            a = _box(o)
+            w = min(a[2] - a[0], b[2] - b[0])
+            if (min(a[2], b[2]) - max(a[0], b[0]) >= 0.5 * w and b[1] - a[3] <= 0.8 * max(a[2] - a[0], b[2] - b[0])
+                    and b[1] >= a[1]):
+                o.extend(g)
+                break
+        else:
+            out.append(list(g))
+    return out
+
+
+def _median(v: list[float]) -> float | None:
+    return sorted(v)[len(v) // 2] if v else None
+
+
+def _within(a: Box, b: Box, tol: float = 0.5) -> bool:
+    return b[0] - tol <= a[0] and a[2] <= b[2] + tol and b[1] - tol <= a[1] and a[3] <= b[3] + tol
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
 
 def _fix_digits(text: str) -> str:

@@ -103,7 +103,7 @@ def _drop_giant_glyph_words(shapes: list[Shape], lines: list[TextLine], text_sha
     if not text_shapes or not lines:
         return lines, text_shapes
     med = float(np.median([t.bbox[3] - t.bbox[1] for t in lines]))
-    bad = [t for t in lines if t.bbox[3] - t.bbox[1] > 3.0 * med]
+    bad = [t for t in lines if t.horizontal and t.bbox[3] - t.bbox[1] > 3.0 * med]
     if not bad:
         return lines, text_shapes
     free = {s.idx for s in shapes if s.idx in text_shapes and any(

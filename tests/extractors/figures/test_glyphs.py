@@ -96,3 +96,61 @@ def test_superscripts_are_read_only_under_a_read_base(outlined_case):
     lines, used = ocr_glyph_lines(shapes, _render(page), ocr=unreadable)
     assert lines == [] and used == set()
     assert len(sent) == 1 and sent[0] >= 10
+
+
+def _circle(x, y, r=1.5, k=0):
+    """A filled marker-like path (an octagon) centred on (x, y)."""
+    import math
+
+    from extractors.figures.common import Shape
+
+    pts = [(x + r * math.cos(a * math.pi / 4), y + r * math.sin(a * math.pi / 4)) for a in range(9)]
+    segs = [(*a, *b) for a, b in zip(pts, pts[1:], strict=False)]
+    return Shape(idx=k, stroke=None, fill="#000000", width=0.0, dashed=False,
+                 rect=(x - r, y - r, x + r, y + r), segments=segs)
+
+
+def test_runs_of_identical_markers_are_not_words_but_repeated_digits_are():
+    from extractors.figures.glyphs import marker_run
+
+    rising = [_circle(10 + 2 * k, 50 - 1.2 * k, k=k) for k in range(5)]  # overlapping, climbing: a data run
+    assert marker_run(rising)
+    flat_overlapping = [_circle(10 + 2 * k, 50, k=k) for k in range(4)]  # dense markers on one level
+    assert marker_run(flat_overlapping)
+    one = _circle(8, 50, r=1.5, k=9)
+    one = type(one)(idx=9, stroke=None, fill="#000000", width=0.0, dashed=False, rect=(7.5, 48.5, 8.5, 51.5),
+                    segments=[(7.5, 48.5, 8.5, 48.5), (8.5, 48.5, 8.5, 51.5)])
+    digits = [one] + [_circle(10 + 3.4 * k, 50, k=k) for k in range(3)]  # "1000": zeros side by side on a baseline
+    assert not marker_run(digits)
+    column = [_circle(10 + 1.0 * k, 50 - 6 * k, r=1.0, k=k) for k in range(4)]  # much taller than its shapes
+    assert marker_run(column[:2] + [_circle(12, 30, r=1.0, k=7)])
+
+
+def test_rotated_axis_title_is_read_as_a_vertical_line(tmp_path):
+    """A y-axis title running bottom to top, drawn as outlines, comes back as one vertical line (dir up the page)
+    that the vector title reader takes; tick labels stay horizontal words."""
+    pytest.importorskip("rapidocr")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3.2, 2.4))
+    ax.plot([0, 1, 2, 3], [0, 10, 20, 30], "-")
+    ax.set_xlabel("Time (s)")
+    ax.set_ylabel("Voltage (mV)")
+    fig.tight_layout()
+    pdf = tmp_path / "p.pdf"
+    fig.savefig(pdf)
+    plt.close(fig)
+    doc = _outlined(pdf)
+    page = doc[0]
+    shapes, _, _ = page_inputs(page, tuple(page.rect))
+    lines, used = ocr_glyph_lines(shapes, _render(page))
+    vert = [t for t in lines if t.vertical]
+    assert len(vert) == 1 and vert[0].dir == (0.0, -1.0)
+    assert "".join(vert[0].plain.split()).lower() == "voltage(mv)"
+    assert any(t.horizontal and t.plain.lower().startswith("time") for t in lines)
+    res = digitize_vector(shapes, lines, tuple(page.rect), text_shapes=used)
+    assert res.status == "digitized" and res.series
+    assert "".join(res.series[0].y.title.split()).lower() == "voltage(mv)"
