@@ -270,7 +270,7 @@ def ocr_glyph_lines(shapes: Sequence[Shape], render: Render, ocr: Ocr | None = N
     cand = [s for s in shapes if s.idx not in long_ids and not touches(s)]
     words = [g for g in glyph_words(cand) if near_axis(_box(g))]
     text_h = _median([_box(g)[3] - _box(g)[1] for g in words if len(g) >= 2])
-    words = [g for g in words if not marker_run(g, text_h)][:MAX_WORDS]
+    words = [g for g in words if not marker_run(g, text_h) and not _speck(g, text_h)][:MAX_WORDS]
     # rotated words: a tall narrow column of three or more glyphs beside a y axis, not crossing a horizontal word
     rotated = []
     if vs:
@@ -347,6 +347,11 @@ def _column_lines(words: list[list[Shape]]) -> list[list[Shape]]:
         else:
             out.append(list(g))
     return out
+
+
+def _speck(g: list[Shape], text_h: float | None) -> bool:
+    """A lone shape under half the text height each way (a dot, a dash, a small marker): no label to read."""
+    return len(g) == 1 and text_h is not None and max(g[0].w, g[0].h) < 0.5 * text_h
 
 
 def _median(v: list[float]) -> float | None:

@@ -154,3 +154,11 @@ def test_rotated_axis_title_is_read_as_a_vertical_line(tmp_path):
     res = digitize_vector(shapes, lines, tuple(page.rect), text_shapes=used)
     assert res.status == "digitized" and res.series
     assert "".join(res.series[0].y.title.split()).lower() == "voltage(mv)"
+
+
+def test_lone_specks_are_not_sent_to_ocr(outlined_case):
+    """A lone shape under half the text height (a dot, a small marker) near an axis is no label: no crop for it."""
+    from extractors.figures.glyphs import _speck
+
+    assert _speck([_circle(0, 0, r=0.8)], 5.0) and not _speck([_circle(0, 0, r=1.6)], 5.0)
+    assert not _speck([_circle(0, 0, r=0.8), _circle(2, 0, r=0.8)], 5.0) and not _speck([_circle(0, 0, r=0.8)], None)
