@@ -89,10 +89,14 @@ ARGUMENT_BEFORE = re.compile(r"(?<![\w(])[A-Za-zα-ωΑ-Ω]\w?\($")
 INCREMENT = re.compile(r"\bby\s*(?:about|approximately|around|only|~|∼|≈)?\s*$")
 # the range or temperature a measurement was made in: "between 14 K and 290 K", "cooled to 100 K"
 MEASURING_RANGE = re.compile(
-    r"(?:\bbetween|\b(?:cooled|cooling|warmed|warming|heated|heating)(?:\s+down|\s+up)?\s+to|\btemperature\s+range(?:\s+of)?)"
+    r"(?:\bbetween|\b(?:cooled|cooling|warmed|warming|heated|heating)(?:\s+down|\s+up)?\s+to|\btemperature\s+range(?:\s+of)?|"
+    r"\b(?:low|high|higher|lower|intermediate|elevated)\s+temperatures?\s*\(\s*(?:e\.g\.,?|for\s+example,?)?|"
+    r"\(\s*except\s+(?:for\s+|at\s+)?)"
     r"\s*[~≈∼]?\s*$",
     re.I,
 )
+# the lower bound of the temperature range of a measurement: "for 1.6 K ≤ T ≤ Tc", "2 K < T < 300 K"
+RANGE_BOUND_AFTER = re.compile(r"\s*[<≤]\s*T\s*[<≤]")
 # a bibliography entry around a number: "J. Power Sources 327 (2016) 557–564", "2019, 9, 491", "[CrossRef] 22."
 REFERENCE_CUE = re.compile(
     r"\b\d{1,4}\s*\((?:19|20)\d{2}[a-z]?\)\s*,?\s*[A-Za-z]?\d|\b(?:19|20)\d{2}[a-z]?\s*[,;]\s*\d{1,4}\s*(?:\(\d{1,3}\))?\s*"
@@ -590,7 +594,7 @@ class TextRulesExtractor:
             return None, "no_property"
         if (
             condition_for_unit(q.unit) == "temperature"
-            and MEASURING_RANGE.search(before)
+            and (MEASURING_RANGE.search(before) or RANGE_BOUND_AFTER.match(text, q.end))
             and not self._claimed(q, mentions, text)
         ):
             return None, "no_property"

@@ -393,3 +393,13 @@ def test_a_qualified_transition_temperature_or_another_symbol_is_no_tc():
     assert [r.property.id for r in recs if r.quantity.raw == "25 to 308 K"] == ["phase_transition_temperature"]
     links = _tc_links("Bi2212 has a Tc of 90 K. The value of T* is found to be of the order of 190 K.")
     assert links == [("90 K", "Bi2212")]
+
+
+def test_temperatures_of_the_measurement_are_no_tc():
+    links = _tc_links(
+        "Above T c = 17.5 K, the magnetoresistivity of La2CuO4 tends to saturate at low temperatures (18 K) "
+        "and is quadratic at high temperatures (71 K)."
+    )
+    assert links == [("17.5 K", "La2CuO4")]
+    links = _tc_links("We measured the penetration depth in Pr1.855Ce0.145CuO4−y films for 1.6 K ≤ T ≤ Tc ∼ 24 K.")
+    assert [v for v, _ in links] == ["24 K"]
