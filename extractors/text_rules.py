@@ -60,7 +60,7 @@ PHRASE_NOT_MATERIAL_HEADS = {
 }
 # between two materials of a list: ", ", ", and ", " and " (an amount "1% " may lead the next item)
 LIST_JOINT = re.compile(r"^\s*(?:,\s*(?P<last>(?:and|&)\s+)?|(?P<last2>(?:and|&)\s+))(?:the\s+)?(?:\d+(?:\.\d+)?\s*%\s*)?$")
-FOR_MATERIAL = re.compile(r"\s*\)?,?\s*(?:for|in|of|on)\s+(?:the\s+|a\s+|an\s+)?(?:[\w\-]+\s+){0,2}$", re.IGNORECASE)
+FOR_MATERIAL = re.compile(r"\s*\)?,?\s*(?:for|in|of|on)\s+(?:the\s+|a\s+|an\s+)?(?:[\"“”]?[\w\-]+[\"“”]?\s+){0,2}$", re.IGNORECASE)
 # also split by a line-end hyphen of the PDF text: "re- spectively", "respec- tively"
 RESPECTIVELY = re.compile(r"\bre(?:-\s*)?spec(?:-\s*)?tive(?:-\s*)?ly\b", re.IGNORECASE)
 # a sentence the splitter left joined ("... respectively.On the other hand"): a full stop glued to a capital

@@ -403,3 +403,10 @@ def test_temperatures_of_the_measurement_are_no_tc():
     assert links == [("17.5 K", "La2CuO4")]
     links = _tc_links("We measured the penetration depth in Pr1.855Ce0.145CuO4−y films for 1.6 K ≤ T ≤ Tc ∼ 24 K.")
     assert [v for v, _ in links] == ["24 K"]
+
+
+def test_material_in_quotes_after_the_value():
+    links = _tc_links(
+        'LaFeAsO0.95F0.05 has a low Tc. On the other hand, the maximum T c of 43 K in "over-doped" LaFeAsO 0.86 F 0.14 is high.'
+    )
+    assert links == [("43 K", "LaFeAsO 0.86 F 0.14")]
