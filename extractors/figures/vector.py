@@ -1025,14 +1025,7 @@ def _dist_to_polyline(pts: np.ndarray, line: np.ndarray) -> np.ndarray:
         return np.full(len(pts), np.inf)
     best = np.sqrt(((pts[:, None, :] - line[None, :, :]) ** 2).sum(-1)).min(1)
     if len(line) >= 2:
-        a, ab = line[:-1], line[1:] - line[:-1]
-        n2 = (ab ** 2).sum(-1)
-        n2[n2 == 0] = 1e-18
-        for k in range(0, len(pts), 256):  # bounded memory on long curves
-            p = pts[k: k + 256]
-            u = np.clip((((p[:, None, :] - a[None]) * ab[None]).sum(-1)) / n2[None], 0, 1)
-            proj = a[None] + u[..., None] * ab[None]
-            best[k: k + 256] = np.minimum(best[k: k + 256], np.sqrt(((p[:, None, :] - proj) ** 2).sum(-1)).min(1))
+        best = np.minimum(best, np.sqrt(((pts - _nearest_on_polyline(pts, line)) ** 2).sum(-1)))
     return best
 
 
