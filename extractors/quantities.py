@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from schemas.record import Quantity
-from schemas.units import normalize_unit_text, parse_unit
+from schemas.units import UnitError, convert, normalize_unit_text, parse_unit
 
 
 @dataclass(frozen=True)
@@ -210,8 +210,82 @@ def _numbers(text: str) -> list[_Num]:
         n = _make_num(text, m)
         if n is not None:
             out.append(n)
+    if len(out) > 1 and "10" in text:
+        out = _flat_powers(text, out)
     words = _word_numbers(text) if _HAS_WORD.search(text) else []
     return sorted(out + words, key=lambda n: n.start) if words else out
+
+
+# Powers of ten whose superscript PDF extraction flattened: "1.5 × 1018 cm−3" (10^18), "2.7 × 10 4 km" (10^4),
+# "10 −7 grains" (10^-7), "10 12 molecules m −2" (10^12 before a unit).
+_TIMES_GAP = re.compile(rf"{WS}?[×x✕·⋅]{WS}?")
+_FLAT_EXP = re.compile(r"10([1-9]\d?)")
+_SPACED_EXP_GAP = re.compile(rf"{WS}(?:−{WS}?)?")
+_DIMS_AFTER = re.compile(rf"{WS}?[×x✕]{WS}?\d")
+
+
+def _flat_powers(text: str, nums: list[_Num]) -> list[_Num]:
+    out: list[_Num] = []
+    i = 0
+    while i < len(nums):
+        a = nums[i]
+        merged = None
+        if not a.word and not a.comma:
+            merged = _flat_power_at(text, nums, i)
+        if merged is not None:
+            n, used = merged
+            out.append(n)
+            i += used
+        else:
+            out.append(a)
+            i += 1
+    return out
+
+
+def _is_ten(text: str, n: _Num) -> bool:
+    return n.integer and n.sign is None and text[n.start : n.end] == "10"
+
+
+def _spaced_exponent(text: str, nums: list[_Num], j: int) -> tuple[int, int] | None:
+    """Number j is "10" and number j+1 an exponent set apart by a space ("10 4", "10 −7"): (exponent, its end)."""
+    if j + 1 >= len(nums) or not _is_ten(text, nums[j]):
+        return None
+    e = nums[j + 1]
+    gap = _SPACED_EXP_GAP.fullmatch(text, nums[j].end, e.start)
+    if gap is None or not e.integer or e.word or e.sign is not None or e.end - e.start > 2:
+        return None
+    exp = int(text[e.start : e.end])
+    return (-exp if "−" in gap.group() else exp), e.end
+
+
+_PLAIN = re.compile(r"[\d.,\u2009\u202f\u00a0]+")
+
+
+def _flat_power_at(text: str, nums: list[_Num], i: int) -> tuple[_Num, int] | None:
+    a = nums[i]
+    spaced = _spaced_exponent(text, nums, i)
+    if spaced is not None:  # a bare "10 −7", or "10 12" right before a unit
+        exp, end = spaced
+        if exp > 0 and (exp < 3 or _scan_unit(text, end) is None):
+            return None
+        return _Num(a.start, end, 10.0**exp, None, 0, False, a.sign), 2
+    # a mantissa times a flattened power: "1.5 × 1018", "2.7 × 10 4"
+    if i + 1 >= len(nums) or _TIMES_GAP.fullmatch(text, a.end, nums[i + 1].start) is None:
+        return None
+    if a.unc is not None or not _PLAIN.fullmatch(text, a.start, a.end):
+        return None
+    spaced = _spaced_exponent(text, nums, i + 1)
+    if spaced is not None:
+        (exp, end), used = spaced, 3
+    else:
+        b = nums[i + 1]
+        f = _FLAT_EXP.fullmatch(text, b.start, b.end)
+        if f is None or b.sign is not None or not 1 <= a.value < 10:
+            return None
+        exp, end, used = int(f.group(1)), b.end, 2
+    if _DIMS_AFTER.match(text, end):  # "2 × 105 × 3": dimensions
+        return None
+    return _Num(a.start, end, a.value * 10.0**exp, None, a.decimals, False, a.sign), used
 
 
 _HAS_WORD = re.compile(r"(?i)zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|teen|ty\b|half|dozen")
@@ -239,7 +313,8 @@ _ATOM = re.compile(
   | (?P<fu>f\.{WS}?u\.)
   | (?P<mub>[µμ]{WS}?_?B(?![A-Za-z]))
   | (?P<au>a\.{WS}?u\.|arb\.{WS}?units?)
-  | (?P<deg>[°º˚◦•]{WS}?[CFKNSEW](?![A-Za-z])|℃|degrees?{WS}(?:Celsius|centigrade|Fahrenheit|Kelvin|C|F)(?![A-Za-z]))
+  | (?P<deg>[°º˚◦•]{WS}?[CFKNSEW](?![A-Za-z])|℃|degrees?{WS}(?:Celsius|centigrade|Fahrenheit|Kelvin|C|F)(?![A-Za-z])
+        |o{WS}?C(?![A-Za-z]))  # "700 o C": a degree sign that PDF extraction turned into a letter o
   | (?P<sym>%|‰|[°º˚◦]|′′|″|′)
   | (?P<word>[{_LETTERS}]{{1,14}}+)(?![{_LETTERS}])
     """,
@@ -252,8 +327,9 @@ _EXP = re.compile(
 )
 # A square or cube that PDF extraction set apart from a length unit: "20 μm 2", "mA cm 2", "cm 2 V −1 s −1".
 _SPACED_POWER = re.compile(rf"{WS}[23](?![\d.,]\d|\d)")
+_BY_BASIS = re.compile(rf"{WS}by{WS}(?:weight|volume|mass|moles?|mol)(?![A-Za-z])")
 _LENGTHS = frozenset("m cm mm μm µm um nm km".split())
-_SEP = re.compile(rf"{WS}?/{WS}?\(?|{WS}?[·⋅∙•*]{WS}?|{WS}(?=[{_LETTERS}])")
+_SEP = re.compile(rf"{WS}?/{WS}?\(?|{WS}?[·⋅∙•*]{WS}?|{WS}(?=[{_LETTERS}])|\.(?=[{_LETTERS}])")  # "mPa.s"
 
 # English words and pint oddities that are never units after a number ("at 5 K in air", "5 a").
 STOP = frozenset(
@@ -264,14 +340,16 @@ STOP = frozenset(
 # "point", "turn", "count", "hand", "chain"... as units).
 LOWER_UNITS = frozenset(
     "s h m g l d min mol bar cal kcal hr hrs sec secs mins yr yrs wk atm erg dyn ppm ppb rpm dpa emu sccm ft lb "
-    "lbs oz deg rad mrad sr lm lx torr mtorr psi ksi mph cycle cycles wt at vol cc mols mmols umols au".split()
+    "lbs oz deg rad mrad sr lm lx torr mtorr psi ksi mph cycle cycles wt at vol cc mols mmols umols au "
+    "arcsec arcmin arcsecond arcseconds arcminute arcminutes".split()
 )
 WORD_UNIT = re.compile(
     r"(?:(?:nano|micro|milli|centi|deci|kilo|mega|giga|tera|pico|femto)?"
     r"(?:seconds?|meters?|metres?|grams?|liters?|litres?|volts?|amperes?|amps?|watts?|joules?|pascals?|"
     r"moles?|hertz|ohms?|siemens|newtons?|coulombs?|farads?|henry|webers?|teslas?|gauss|electronvolts?|"
     r"calories?|bars?|molar)|minutes?|hours?|days?|weeks?|months?|years?|kelvins?|degrees?|percent|"
-    r"angstroms?|microns?|oersteds?|atmospheres?|cycles?|torr|knots?|decades?|centur(?:y|ies)|miles?|inch(?:es)?|feet|foot)"
+    r"angstroms?|microns?|oersteds?|atmospheres?|cycles?|torr|knots?|decades?|centur(?:y|ies)|miles?|inch(?:es)?|feet|foot|"
+    r"tonnes?|tons?)"
 )
 # Symbols glued to integers that are not units: isotopes (13C, 1H, 31P), dimensions (2D, 3D).
 _ISOTOPE_LETTERS = frozenset("HBCNOFPSDI")
@@ -326,6 +404,10 @@ def _atoms(text: str, pos: int, gap: str) -> list[_Atom]:
             e2 = _EXP.match(text, end)
             if e2 is not None and e2.end() > end:
                 end = e2.end()
+        if m.lastgroup in ("sym", "pct") and m.group().endswith("%"):
+            basis = _BY_BASIS.match(text, end)  # "5% by weight"
+            if basis is not None:
+                end = basis.end()
         out.append(_Atom(m.start(), end, m.group(), m.lastgroup, e is not None, sep))
         s = _SEP.match(text, end)
         if s is not None and m.lastgroup in ("pct", "sym") and "/" not in s.group():
@@ -362,7 +444,7 @@ def _plausible(a: _Atom, first: bool) -> bool:
 _PREFIX_RE = "(?:da|[YZEPTGMkhdcmµμunpfazy])"
 _BASE_RE = (
     "(?:mol|cd|Hz|Pa|Wb|eV|Da|bar|Torr|torr|Oe|emu|Wh|Ah|Gy|Sv|Bq|lm|lx|rad|sr|cal|erg|dyn|Jy|pc|ly|au|AU|dpa|ppm|"
-    "ppb|rpm|psi|ksi|atm|mmHg|sccm|min|yr|Ci|St|ohm|Ohm|Ω|Ω|Å|Å|MGOe|GOe|[mgsAKNJWCVFSTHLlGMBhd])"
+    "ppb|rpm|psi|ksi|atm|mmHg|sccm|min|yr|Ci|St|ohm|Ohm|Ω|Ω|Å|Å|MGOe|GOe|pa|[mgsAKNJWCVFSTHLlGMBhd])"
 )
 _SYMBOL = re.compile(rf"(?:{_PREFIX_RE}?{_BASE_RE}){{1,2}}|[µμ]_?B")
 
@@ -401,8 +483,9 @@ def _scan_unit(text: str, pos: int, number: _Num | None = None) -> _Unit | None:
         return None
     for k in range(good, 0, -1):
         raw = text[p : atoms[k - 1].end]
-        if raw.count("(") != raw.count(")") or text[atoms[k - 1].end : atoms[k - 1].end + 1].isalnum():
-            continue
+        after = text[atoms[k - 1].end : atoms[k - 1].end + 1]
+        if raw.count("(") != raw.count(")") or (after.isalnum() and not (raw.endswith("%") and after.isalpha())):
+            continue  # (a percent sign may be glued to the next word by PDF extraction: "76.2%HR", "5%W/W")
         joined = _join_spaced_powers(raw)
         if parse_unit(joined) is not None:
             return _Unit(p, atoms[k - 1].end, raw, normalize_unit_text(joined))
@@ -569,8 +652,8 @@ def _second(text: str, nums: list[_Num], j: int, pos: int) -> tuple[int, int] | 
     return None
 
 
-def _interval(text: str, nums: list[_Num], first: _Item, opener: str | None) -> tuple[_Item, float] | None:
-    """The upper end of "300–400 K", "3 K to 5 K", "between 3 and 5 eV": (its item, its signed value)."""
+def _interval(text: str, nums: list[_Num], first: _Item, opener: str | None) -> tuple[_Item, float, float] | None:
+    """The upper end of "300–400 K", "3 K to 5 K", "between 3 and 5 eV": (its item, low and high value)."""
     c = _RANGE.match(text, first.end)
     if c is None:
         return None
@@ -583,11 +666,19 @@ def _interval(text: str, nums: list[_Num], first: _Item, opener: str | None) -> 
     j, sign = nxt
     second = _item(text, nums, j)
     hi = sign * second.num.value
-    if not hi > first.value:
-        return None
     if first.unit is not None and (second.unit is None or not _same_unit_kind(first.unit, second.unit)):
         return None
-    return second, hi
+    lo = first.value
+    if first.unit is not None and second.unit is not None and first.unit.norm != second.unit.norm:
+        try:  # "30 minutes to 20 hours", "10 µm and 1 cm": both ends in the unit written last
+            lo = convert([lo], first.unit.norm, second.unit.norm)[0]
+        except (UnitError, ValueError, ArithmeticError):
+            return None
+    if hi > lo:
+        return second, lo, hi
+    if word == "to" and opener != "from" and hi < lo < 0:  # "−16 V to −31 V": negative values ordered by magnitude
+        return second, hi, lo
+    return None
 
 
 def _list(text: str, nums: list[_Num], first: _Item) -> list[_Item] | None:
@@ -886,12 +977,10 @@ def _parse_at(text: str, nums: list[_Num], i: int) -> tuple[QuantityMention | No
 
     iv = _interval(text, nums, first, opener)
     if iv is not None:
-        second, hi = iv
+        second, lo, hi = iv
         approx = "approx" if bound == "approx" else None
         keep_lead = lead if (opener or approx) else None
-        m = _mention(
-            text, first.begin, second.end, "interval", (first.value, hi), approx, None, second.unit or first.unit
-        )
+        m = _mention(text, first.begin, second.end, "interval", (lo, hi), approx, None, second.unit or first.unit)
         return dataclasses.replace(m, lead_start=keep_lead), [first, second], second.next
 
     items = _list(text, nums, first)

@@ -85,7 +85,7 @@ _EARLY = [
     (re.compile(r"degrees?\s(?:Celsius|centigrade|C)(?![a-zA-Z])"), " degC "),
     (re.compile(r"degrees?\s(?:Fahrenheit|F)(?![a-zA-Z])"), " degF "),
     (re.compile(r"degrees?\sKelvin(?![a-zA-Z])"), " K "),
-    (re.compile(rf"[{_DEGREE}]\s?C(?![a-zA-Z])|℃"), " degC "),
+    (re.compile(rf"[{_DEGREE}]\s?C(?![a-zA-Z])|℃|^o\s?C(?![a-zA-Z])"), " degC "),  # "700 o C": a flattened °
     (re.compile(rf"[{_DEGREE}]\s?F(?![a-zA-Z])|℉"), " degF "),
     (re.compile(rf"[{_DEGREE}]\s?K(?![a-zA-Z])"), " K "),
     (re.compile(rf"[{_DEGREE}]\s?[NSEW](?![a-zA-Z])"), " degree "),  # latitude, longitude
@@ -94,7 +94,11 @@ _EARLY = [
     (re.compile(r"′"), " arcminute "),
 ]
 _PHRASES = [
+    (re.compile(r"%\s?by\s(?:weight|mass)(?![A-Za-z])"), " wt_percent "),
+    (re.compile(r"%\s?by\svolume(?![A-Za-z])"), " vol_percent "),
+    (re.compile(r"%\s?by\smol(?:es?)?(?![A-Za-z])"), " mol_percent "),
     (re.compile(r"(?<![A-Za-z])(?:wt|weight|w)\s?\.?\s?%", re.I), " wt_percent "),
+    (re.compile(r"(?<![A-Za-z])([kMG])pa(?![A-Za-z])"), r" \1Pa "),  # "Mpa": a common misspelling of MPa
     (re.compile(r"(?<![A-Za-z])(?:at|atom|atomic)\s?\.?\s?%", re.I), " at_percent "),
     (re.compile(r"(?<![A-Za-z])(?:mol|mole|molar)\s?\.?\s?%", re.I), " mol_percent "),
     (re.compile(r"(?<![A-Za-z])(?:vol|v)\s?\.?\s?%", re.I), " vol_percent "),

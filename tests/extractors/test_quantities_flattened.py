@@ -1,0 +1,70 @@
+"""extractors.quantities: text as PDF extraction leaves it (flattened superscripts, glued signs, typos), ranges
+written with two units or by magnitude, and spelled-out percentage bases."""
+
+from __future__ import annotations
+
+import pytest
+
+from extractors.quantities import find_quantities
+
+
+def _one(text: str):
+    found = find_quantities(text)
+    assert len(found) == 1, [m.raw for m in found]
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    "text,raw,value,unit",
+    [
+        ("a density n = 1.5 × 1018 cm−3 was", "1.5 × 1018 cm−3", 1.5e18, "cm**-3"),
+        ("miss the orbit by 2.7 × 10 4 km at", "2.7 × 10 4 km", 2.7e4, "km"),
+        ("a fluence of 10 −7 grains here", "10 −7", 1e-7, None),
+        ("sensitized with 1 x 108 cells", "1 x 108", 1e8, None),
+        ("a flux of 2 · 10 10 A/m 2 so", "2 · 10 10 A/m 2", 2e10, "A*m**-2"),
+        ("out to 10 6 km from", "10 6 km", 1e6, "km"),
+    ],
+)
+def test_flattened_powers_of_ten(text, raw, value, unit):
+    q = _one(text)
+    assert (q.raw, q.unit) == (raw, unit)
+    assert q.values[0] == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text", ["a 2 × 100 nm flake", "a 2 × 105 × 3 nm box", "a 10 9 grid"])
+def test_dimensions_and_small_spaced_numbers_are_no_powers(text):
+    assert all(v < 1000 for q in find_quantities(text) for v in q.values)
+
+
+@pytest.mark.parametrize(
+    "text,raw,unit",
+    [
+        ("with 80.5 and 76.2%HR max", "80.5 and 76.2%", "percent"),
+        ("a 5%P-85 solution", "5%", "percent"),
+        ("a viscosity of 100mPa.s at", "100mPa.s", "mPa*s"),
+        ("annealed at 700 o C for", "700 o C", "degC"),
+        ("a strength of 196.44 Mpa and", "196.44 Mpa", "MPa"),
+        ("a FWHM of 250 arcsec.", "250 arcsec", "arcsec"),
+        ("weighs 80 tonnes.", "80 tonnes", "tonnes"),
+        ("contains 0.2% by weight of C", "0.2% by weight", "wt_percent"),
+        ("and 5 % by volume of Ar", "5 % by volume", "vol_percent"),
+    ],
+)
+def test_units_as_papers_and_pdf_text_write_them(text, raw, unit):
+    q = _one(text)
+    assert (q.raw, q.unit) == (raw, unit)
+
+
+def test_an_interval_with_a_unit_on_each_end_is_read_in_the_last_unit():
+    q = _one("stirred for 30 minutes to 20 hours at")
+    assert (q.raw, q.kind, q.values) == ("30 minutes to 20 hours", "interval", (0.5, 20.0))
+
+
+def test_negative_ranges_written_by_magnitude():
+    q = _one("a bias of -16 V to -31 V was")
+    assert (q.kind, q.values) == ("interval", (-31.0, -16.0))
+
+
+def test_a_change_from_one_value_to_another_is_still_two_values():
+    assert [q.raw for q in find_quantities("reduced from −5 V to −10 V")] == ["−5 V", "−10 V"]
+    assert [q.raw for q in find_quantities("fell from 300 K to 200 K")] == ["300 K", "200 K"]
