@@ -60,7 +60,7 @@ PHRASE_NOT_MATERIAL_HEADS = {
 }
 # between two materials of a list: ", ", ", and ", " and " (an amount "1% " may lead the next item)
 LIST_JOINT = re.compile(r"^\s*(?:,\s*(?P<last>(?:and|&)\s+)?|(?P<last2>(?:and|&)\s+))(?:the\s+)?(?:\d+(?:\.\d+)?\s*%\s*)?$")
-FOR_MATERIAL = re.compile(r"\s*\)?,?\s*(?:for|in|of|on)\s+(?:the\s+|a\s+|an\s+)?(?:[\"“”]?[\w\-]+[\"“”]?\s+){0,2}$", re.IGNORECASE)
+FOR_MATERIAL = re.compile(r"\s*\)?,?\s*(?:(?:at|under)\s+(?:high\s+|ambient\s+|zero\s+|\d[\d.]*\s*)?(?:pressures?|GPa|kbar|fields?|T)\s+)?(?:for|in|of|on)\s+(?:the\s+|a\s+|an\s+)?(?:[\"“”]?[\w\-]+[\"“”]?\s+){0,2}$", re.IGNORECASE)
 # also split by a line-end hyphen of the PDF text: "re- spectively", "respec- tively"
 RESPECTIVELY = re.compile(r"\bre(?:-\s*)?spec(?:-\s*)?tive(?:-\s*)?ly\b", re.IGNORECASE)
 # a sentence the splitter left joined ("... respectively.On the other hand"): a full stop glued to a capital
@@ -224,6 +224,66 @@ def _qualified_transition_sense(mentions: list, sentence: str) -> list:
     return out
 
 
+DOC_SENSE_MIN = 3  # cue hits the document must give the leading sense of an ambiguous symbol ...
+DOC_SENSE_RATIO = 3  # ... and how many times more than any other sense of the same dimension
+
+
+class DocumentSense:
+    """The sense a whole document gives an ambiguous property term: in a paper on superconductors "T c" is the
+    superconducting Tc even in a sentence about its magnetization (a Curie-temperature cue), in a paper on magnets
+    it is the Curie temperature. A candidate wins when the document's text holds at least DOC_SENSE_MIN of its cues
+    and DOC_SENSE_RATIO times as many as of any other candidate of the same dimension; otherwise the sentence's own
+    cues decide (schemas.vocab.disambiguate)."""
+
+    def __init__(self, text: str):
+        from schemas.vocab import fold
+
+        self.low = fold(text).lower()
+        self._hits: dict[str, int] = {}
+        self._sense: dict[tuple[str, ...], str | None] = {}
+
+    def hits(self, property_id: str) -> int:
+        if property_id not in self._hits:
+            from schemas.vocab import _cue_pattern, load_vocabulary
+
+            term = load_vocabulary().get(property_id)
+            cues = term.cues if term is not None else []
+            self._hits[property_id] = sum(len(_cue_pattern(c).findall(self.low)) for c in cues)
+        return self._hits[property_id]
+
+    def sense(self, candidates: tuple[str, ...]) -> str | None:
+        if candidates not in self._sense:
+            from schemas.vocab import load_vocabulary
+
+            v = load_vocabulary()
+            best = max(candidates, key=self.hits)
+            rivals = [c for c in candidates if c != best and v.get(c) and v.get(best) and v.get(c).dimension == v.get(best).dimension]
+            top = self.hits(best)
+            ok = top >= DOC_SENSE_MIN and all(top >= DOC_SENSE_RATIO * self.hits(c) for c in rivals)
+            self._sense[candidates] = best if ok else None
+        return self._sense[candidates]
+
+    def apply(self, mentions: list) -> list:
+        """Ambiguous symbols narrowed to the document's sense (candidates of another dimension kept, for the unit
+        to decide), unless the sentence names another candidate in words ("the Curie temperature T C")."""
+        from dataclasses import replace
+
+        from schemas.vocab import load_vocabulary
+
+        v = load_vocabulary()
+        named = {p.property_id for p in mentions if not p.ambiguous}
+        out = []
+        for p in mentions:
+            if p.ambiguous and p.via == "symbol":
+                best = self.sense(p.candidates)
+                if best is not None and not (named & (set(p.candidates) - {best})):
+                    dim = v.get(best).dimension
+                    cands = (best, *(c for c in p.candidates if c != best and v.get(c) and v.get(c).dimension != dim))
+                    p = replace(p, candidates=cands if len(cands) > 1 else (), property_id=best)
+            out.append(p)
+        return out
+
+
 @dataclass
 class Context:
     """What the paragraph has said so far: the last material and property, for sentences that omit them."""
@@ -232,6 +292,7 @@ class Context:
     property_id: str | None = None
     property_raw: str | None = None
     method: str | None = None
+    listed: list = field(default_factory=list)  # the materials the previous sentence listed ("A, B and C")
 
 
 @dataclass
@@ -253,15 +314,16 @@ class TextRulesExtractor:
         blocks = [b for b in doc.blocks if b.kind in READ_KINDS]
         for b in blocks:
             materials.learn(b.text)
+        sense = DocumentSense("\n".join(b.text for b in blocks))
         for block in blocks:
             ctx = Context()
             sentences = doc.sentences_of(block.id)
             for sent in sentences:
-                yield from self._sentence(doc, block, sent, ctx, materials)
+                yield from self._sentence(doc, block, sent, ctx, materials, sense)
 
     # ------------------------------------------------------------------ one sentence
 
-    def _sentence(self, doc, block, sent, ctx: Context, materials) -> Iterator[Record]:
+    def _sentence(self, doc, block, sent, ctx: Context, materials, sense: DocumentSense | None = None) -> Iterator[Record]:
         from extractors.quantities import find_quantities, to_quantity
         from schemas.vocab import find_method_mentions, find_property_mentions
 
@@ -273,6 +335,8 @@ class TextRulesExtractor:
             materials=list(materials.find(text)),
             methods=find_method_mentions(text),
         )
+        if sense is not None:
+            f.properties = sense.apply(f.properties)
         f.properties = _qualified_transition_sense(_sc_abbreviation_sense(f.properties, text), text)
         # page and volume numbers, years and reference numbers of a bibliography entry are no quantities
         f.quantities = [q for q in f.quantities if not self._in_reference(text, q) and not self._citation_lead(text, q)]
@@ -291,8 +355,9 @@ class TextRulesExtractor:
         scene = [m for m in f.materials if m not in linkable]
         if RESPECTIVELY.search(text):  # "28 K and 9 K for the x = 0.11 and 0.05 samples, respectively": one sample each
             linkable = [x for m in linkable for x in materials.split_sample_list(text, m)]
-        mains = self._split_respective_lists(text, mains, linkable)
+        mains = self._split_respective_lists(text, mains, linkable, 0 if linkable else len(ctx.listed))
         paired = self._respectively(text, mains, linkable)
+        paired_before = {} if paired or linkable else self._respectively_before(text, mains, ctx.listed)
         keyword_conditions = self._keyword_conditions(text, base, conds)
         for q in mains:
             prop, prop_flag = self._property_for(q, f.properties, ctx, text, base)
@@ -300,6 +365,8 @@ class TextRulesExtractor:
                 prop, prop_flag = None, "recipe_amount"
             if q in paired:
                 mat, mat_flag = self._material(paired[q], materials, base), None
+            elif q in paired_before:
+                mat, mat_flag = paired_before[q], None
             else:
                 mat, mat_flag = self._material_for(q, linkable, ctx, materials, base, text, scene)
             if mat_flag in ("no_material", "material_from_context", "material_auxiliary") and prop is not None:
@@ -313,7 +380,7 @@ class TextRulesExtractor:
             if prop is not None:
                 prop_ref = PropertyRef(raw=prop[0], id=prop[1], span=prop[2])
             # "a Tc of 43 K in both A and B": the value holds for each material of the list
-            also = [] if q in paired or mat_flag else self._shared_by(text, q, mat, linkable, base)
+            also = [] if q in paired or q in paired_before or mat_flag else self._shared_by(text, q, mat, linkable, base)
             for i, m in enumerate([mat, *(self._material(x, materials, base) for x in also)]):
                 yield Record(
                     record_id=Record.make_id(doc.paper_id, NAME, block.id, base + q.start, q.raw + ("" if not i else f"#{m.raw}")),
@@ -328,7 +395,8 @@ class TextRulesExtractor:
                     extractor_version=VERSION,
                     flags=flags,
                 )
-        # the paragraph remembers the last explicit material and property
+        # the paragraph remembers the last explicit material and property, and the last list of materials
+        ctx.listed = [self._material(m, materials, base) for m in self._listed(text, linkable)]
         if linkable:
             # a lone element ("the Cu site", "oxygen content", "Zn-free") does not replace a compound named before
             last = next((m for m in reversed(linkable) if not _element_only(m)), None)
@@ -388,19 +456,21 @@ class TextRulesExtractor:
         return raw.lower().split()[-1] not in PHRASE_NOT_MATERIAL_HEADS
 
     @staticmethod
-    def _split_respective_lists(text: str, mains: list, mentions: list) -> list:
-        """"A and B are 39 K and 18 K, respectively": a list value splits into one value per material."""
+    def _split_respective_lists(text: str, mains: list, mentions: list, listed: int = 0) -> list:
+        """"A and B are 39 K and 18 K, respectively": a list value splits into one value per item."""
         if not RESPECTIVELY.search(text):
             return mains
         from dataclasses import replace
 
         out = []
         for q in mains:
-            before = [m for m in mentions if m.end <= q.start]
-            after = [m for m in mentions if m.start >= q.end]
             numbers = [m for m in NUMBER.finditer(q.raw)]
             n = len(q.values)
-            if q.kind != "list" or n < 2 or (len(before) < n and len(after) < n) or len(numbers) != n:
+            # (the materials may sit in an earlier sentence, or be one family "AOs2O6 (A = Cs, Rb, K)": each value of
+            # a "respectively" list belongs to a different thing all the same)
+            before = [m for m in mentions if m.end <= q.start]
+            after = [m for m in mentions if m.start >= q.end]
+            if q.kind != "list" or n < 2 or len(numbers) != n or (len(before) < n and len(after) < n and (n != listed)):
                 out.append(q)
                 continue
             for k, (v, num) in enumerate(zip(q.values, numbers, strict=True)):
@@ -531,6 +601,40 @@ class TextRulesExtractor:
                 continue
             out.update(zip(run, mats[-n:], strict=True))
         return out
+
+    def _respectively_before(self, text: str, mains: list, listed: list) -> dict:
+        """"... three superconductors; CsOs2O6, RbOs2O6 and KOs2O6. The Tc changes as 3.2 K, 6.3 K and 9.6 K,
+        respectively": a sentence that lists n values "respectively" and names no material pairs them in order with
+        the n materials the previous sentence listed (exactly n)."""
+        if len(listed) < 2 or len(mains) < 2:
+            return {}
+        for r in RESPECTIVELY.finditer(text):
+            a, _ = self._segment(text, r.start())
+            vals = [q for q in mains if q.start >= a and q.end <= r.start()]
+            if len(vals) < 2:
+                continue
+            run = [vals[-1]]
+            for q in reversed(vals[:-1]):
+                if not LIST_GAP.match(text[q.end : run[0].start]):
+                    break
+                run.insert(0, q)
+            if len(run) == len(listed) and r.start() - run[-1].end <= 60:
+                return {q: m.model_copy() for q, m in zip(run, listed, strict=True)}
+        return {}
+
+    @staticmethod
+    def _listed(text: str, mentions: list) -> list:
+        """The last list of two or more materials of a sentence ("A, B and C", "A and B"), else []."""
+        best: list = []
+        run: list = []
+        for m in mentions:
+            if run and LIST_JOINT.match(text[run[-1].end : m.start]) and not _element_only(m):
+                run.append(m)
+            else:
+                if len(run) >= 2:
+                    best = run
+                run = [] if _element_only(m) else [m]
+        return run if len(run) >= 2 else best
 
     @staticmethod
     def _keyword_conditions(text: str, base: int, conds: list) -> list[Condition]:

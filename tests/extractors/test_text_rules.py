@@ -410,3 +410,28 @@ def test_material_in_quotes_after_the_value():
         'LaFeAsO0.95F0.05 has a low Tc. On the other hand, the maximum T c of 43 K in "over-doped" LaFeAsO 0.86 F 0.14 is high.'
     )
     assert links == [("43 K", "LaFeAsO 0.86 F 0.14")]
+
+
+def test_respectively_with_the_materials_in_the_sentence_before():
+    s = "Now we have three superconductors; CsOs2O6, RbOs2O6 and KOs2O6. The Tc changes as 3.2 K, 6.3 K and 9.6 K, respectively."
+    assert _tc_pairs(s) == {("CsOs2O6", 3.2), ("RbOs2O6", 6.3), ("KOs2O6", 9.6)}
+
+
+def test_value_stated_for_a_material_after_a_condition():
+    s = "The maximum Tc of LaFeAsO0.95F0.05 is 29 K, lower than the maximum Tc of 43 K under high pressure in LaFeAsO0.89F0.11."
+    assert ("LaFeAsO0.89F0.11", 43.0) in _tc_pairs(s)
+
+
+def test_the_document_decides_an_ambiguous_tc_symbol():
+    # the sentence's only cue ("magnetization") points to a Curie temperature; the paper is about superconductors
+    text = (
+        "Superconductivity in MgB2 was studied. The superconducting transition is sharp and the superconductor shows "
+        "a Meissner effect. The Tc was determined by dc-magnetization, yielding Tc = 39 K."
+    )
+    assert ("MgB2", 39.0) in _tc_pairs(text)
+    magnet = (
+        "Ferromagnetic order sets in at a ferromagnetic transition. The ferromagnet has a Curie point near room "
+        "temperature. The magnetization gives Tc = 290 K for La0.7Sr0.3MnO3."
+    )
+    recs = [r for r in extract_texts([("d", magnet)]) if r.quantity.values and r.quantity.values[0] == 290.0]
+    assert recs and recs[0].property.id == "curie_temperature"
