@@ -7,6 +7,7 @@ misread label breaks the fit and the residual gate refuses the axis).
 
 from __future__ import annotations
 
+import re
 from typing import Callable, Sequence
 
 from extractors.figures.common import Box, Shape, TextLine
@@ -232,8 +233,13 @@ def marker_run(g: list[Shape], text_h: float | None = None, vertical: bool = Fal
 
 
 def ocr_glyph_lines(shapes: Sequence[Shape], render: Render, ocr: Ocr | None = None, zoom: float = 4.0,
-                    min_score: float = 0.5) -> tuple[list[TextLine], set[int]]:
-    """(text lines read from glyph outlines, indices of the shapes that became text)."""
+                    min_score: float = 0.5, glyphs: dict | None = None) -> tuple[list[TextLine], set[int]]:
+    """(text lines read from glyph outlines, indices of the shapes that became text).
+
+    `glyphs`: outline -> character learnt from numbers read before (see `GlyphFont`); pass one dict for all the
+    figures of a document so a font's digits are read once. Words of more glyphs are read first; a number whose every
+    glyph is known is spelt from them without OCR.
+    """
     if ocr is None:
         from extractors.figures.raster import rapidocr_read as ocr  # noqa: N811 - the project's OCR reader
     from extractors.figures.axes import straight_lines
@@ -302,9 +308,10 @@ def ocr_glyph_lines(shapes: Sequence[Shape], render: Render, ocr: Ocr | None = N
     # one OCR batch: the bases, then each rotated line both ways round (up the page, down the page)
     import numpy as np
 
+    font = GlyphFont(glyphs)
+    read_base = font.read([base for _, base, _ in parts], crop, ocr)
     turned = [np.ascontiguousarray(np.rot90(np.asarray(crop(v, True)), k)) for v in rotated for k in (-1, 1)]
-    reads = ocr([crop(base) for _, base, _ in parts] + turned)
-    read_base, reads = reads[:len(parts)], reads[len(parts):]
+    reads = ocr(turned) if turned else []
     for n, v in enumerate(rotated):  # the surer reading wins
         (t_up, s_up), (t_dn, s_dn) = reads[2 * n], reads[2 * n + 1]
         up = bool(t_up) and (s_up >= s_dn or not t_dn)
@@ -316,7 +323,7 @@ def ocr_glyph_lines(shapes: Sequence[Shape], render: Render, ocr: Ocr | None = N
         used.update(s.idx for s in v)
     # a superscript is read only when its base was (an unread base drops the whole word)
     with_sup = [k for k, (_, _, sup) in enumerate(parts) if sup and read_base[k][0] and read_base[k][1] >= min_score]
-    read_sup = dict(zip(with_sup, ocr([crop(parts[k][2]) for k in with_sup]) if with_sup else [], strict=True))
+    read_sup = dict(zip(with_sup, font.read([parts[k][2] for k in with_sup], crop, ocr), strict=True))
     for k, (g, base, sup) in enumerate(parts):
         t_base, s_base = read_base[k]
         t_sup, s_sup = read_sup.get(k, ("", 1.0))
@@ -328,6 +335,61 @@ def ocr_glyph_lines(shapes: Sequence[Shape], render: Render, ocr: Ocr | None = N
         out.append(TextLine(text=_fix_digits(text), bbox=bb, size=max(4.0, H / 0.72)))
         used.update(s.idx for s in g)
     return out, used
+
+
+NUMBER = re.compile(r"[-−–—+]?[0-9]+(?:[.,][0-9]+)?")
+LEARN_SCORE = 0.9
+
+
+class GlyphFont:
+    """Characters of glyph outlines learnt from words OCR read as numbers: a word of n glyphs read with a score of at
+    least LEARN_SCORE as n characters that spell a number ("0.25", "−10") teaches each glyph its character, keyed by
+    its exact outline (fill colour, size and path points relative to its box, to 0.05 pt), which a font repeats for
+    every copy of the glyph at that size. A word whose glyphs are all known and spell a number is read from them
+    (score: the lowest of its glyphs') instead of by OCR. An outline taught two characters is dropped."""
+
+    def __init__(self, known: dict | None = None):
+        self.known = {} if known is None else known
+
+    @staticmethod
+    def key(s: Shape) -> tuple:
+        x0, y0 = s.rect[0], s.rect[1]
+        return (s.fill, round(20 * s.w), round(20 * s.h),
+                tuple(round(20 * (v - (y0 if k % 2 else x0))) for seg in s.segments for k, v in enumerate(seg)))
+
+    def spell(self, word: list[Shape]) -> tuple[str, float] | None:
+        seen = self.known.get(("word", *map(self.key, word)))
+        if seen is not None:
+            return seen
+        got = [self.known.get(self.key(s)) for s in word]
+        if not got or any(g is None for g in got):
+            return None
+        text = "".join(g[0] for g in got)
+        return (text, min(g[1] for g in got)) if NUMBER.fullmatch(text) else None
+
+    def learn(self, word: list[Shape], text: str, score: float) -> None:
+        if score < LEARN_SCORE or not any(c.isalnum() for c in text):  # a marker read as "▲": not text
+            return
+        self.known[("word", *map(self.key, word))] = (text, score)
+        text = text.strip().replace(" ", "")
+        if len(text) != len(word) or not NUMBER.fullmatch(text):
+            return
+        for s, ch in zip(word, text, strict=True):
+            k = self.key(s)
+            had = self.known.get(k, (ch, score))
+            self.known[k] = None if had is None or had[0] != ch else (ch, min(had[1], score))
+
+    def read(self, words: list[list[Shape]], crop: Callable, ocr: Ocr) -> list[tuple[str, float]]:
+        """(text, score) of each word: longest words first, each spelt from known glyphs or else OCR'd (and learnt
+        from)."""
+        out: list[tuple[str, float] | None] = [None] * len(words)
+        for k in sorted(range(len(words)), key=lambda k: -len(words[k])):
+            got = self.spell(words[k])
+            if got is None:
+                got = ocr([crop(words[k])])[0]
+                self.learn(words[k], got[0], got[1])
+            out[k] = got
+        return out  # type: ignore[return-value]
 
 
 def _column_lines(words: list[list[Shape]]) -> list[list[Shape]]:

@@ -99,7 +99,8 @@ def _one(doc, fig: Figure, pdf, pages: dict, n_paths: int, fc, page_inputs) -> F
         res = digitize_vector(mine, mine_lines, region, **kw)
         if fc.ocr_glyphs and res.status in ("no_axes", "non_numeric", "uncalibrated"):
             # tick labels drawn as glyph outlines (no text layer): read them and try again
-            glyph_lines, text_shapes = _ocr_glyphs(mine, _display_list(pages, fig.page, page))
+            glyph_lines, text_shapes = _ocr_glyphs(mine, _display_list(pages, fig.page, page),
+                                                   pages.setdefault("glyph_font", {}))
             if glyph_lines:
                 again = digitize_vector(mine, mine_lines + glyph_lines, region, text_shapes=text_shapes, **kw)
                 if again.status != "no_axes" or res.status == "no_axes":
@@ -131,7 +132,7 @@ def _display_list(pages: dict, number: int, page):
     return pages[key]
 
 
-def _ocr_glyphs(shapes, page) -> tuple[list, set[int]]:
+def _ocr_glyphs(shapes, page, glyphs: dict | None = None) -> tuple[list, set[int]]:
     """Text lines OCR'd from glyph outlines (empty when no OCR engine is installed); `page`: a page or its display
     list (anything with get_pixmap(matrix, clip, alpha))."""
     import numpy as np
@@ -147,7 +148,7 @@ def _ocr_glyphs(shapes, page) -> tuple[list, set[int]]:
         pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), clip=pymupdf.Rect(*box), alpha=False)
         return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)
 
-    return ocr_glyph_lines(shapes, render, rapidocr_read)
+    return ocr_glyph_lines(shapes, render, rapidocr_read, glyphs=glyphs)
 
 
 def _overlaps(r, region) -> bool:

@@ -6,7 +6,7 @@ import pymupdf
 import pytest
 
 from extractors.figures.common import page_inputs
-from extractors.figures.glyphs import glyph_words, ocr_glyph_lines
+from extractors.figures.glyphs import GlyphFont, glyph_words, ocr_glyph_lines
 from extractors.figures.vector import digitize_vector
 from pipeline.figures.score import score_case
 
@@ -82,7 +82,7 @@ def test_word_sweep_joins_the_same_pairs_as_the_double_loop(monkeypatch, outline
     assert set(glyphs._word_edges(gl)) == set(glyphs._word_edges_slow(gl)) != set()
 
 
-def test_superscripts_are_read_only_under_a_read_base(outlined_case):
+def test_superscripts_are_read_only_under_a_read_base(monkeypatch, outlined_case):
     """An unreadable base drops its word, so its superscript is not sent to OCR (one crop per word then)."""
     _, doc = outlined_case
     page = doc[0]
@@ -93,9 +93,18 @@ def test_superscripts_are_read_only_under_a_read_base(outlined_case):
         sent.append(len(crops))
         return [("", 0.0)] * len(crops)
 
+    reads: list[int] = []
+    real_read = GlyphFont.read
+
+    def counted(self, words, crop, ocr):
+        reads.append(len(words))
+        return real_read(self, words, crop, ocr)
+
+    monkeypatch.setattr(GlyphFont, "read", counted)
     lines, used = ocr_glyph_lines(shapes, _render(page), ocr=unreadable)
     assert lines == [] and used == set()
-    assert len(sent) == 1 and sent[0] >= 10
+    assert reads[0] >= 10 and sum(reads[1:]) == 0  # the bases, each once; no superscript
+    assert sum(sent) - reads[0] in (0, 2)  # and the rotated title, both ways round
 
 
 def _circle(x, y, r=1.5, k=0):
@@ -162,3 +171,82 @@ def test_lone_specks_are_not_sent_to_ocr(outlined_case):
 
     assert _speck([_circle(0, 0, r=0.8)], 5.0) and not _speck([_circle(0, 0, r=1.6)], 5.0)
     assert not _speck([_circle(0, 0, r=0.8), _circle(2, 0, r=0.8)], 5.0) and not _speck([_circle(0, 0, r=0.8)], None)
+
+
+def _glyph(ch: str, x: float, y: float = 100.0, k: int = 0, size: float = 1.0):
+    """A made-up outline per character (its own polygon), placed with its box at (x, y)."""
+    from extractors.figures.common import Shape
+
+    pts = [(0.0, 0.0), (4.0, 0.0), (4.0, 7.0), (0.3 * (1 + "0123456789.-".index(ch)), 3.0), (0.0, 0.0)]
+    pts = [(x + size * a, y + size * b) for a, b in pts]
+    segs = [(*a, *b) for a, b in zip(pts, pts[1:], strict=False)]
+    s = Shape(idx=k, stroke=None, fill="#000000", width=0.0, dashed=False,
+              rect=(x, y, x + 4.0 * size, y + 7.0 * size), segments=segs)
+    _CHAR[id(s)] = ch
+    return s
+
+
+_CHAR: dict[int, str] = {}  # id of a made-up glyph -> its character (what a perfect OCR would read)
+
+
+def _word(text: str, x: float, y: float = 100.0, size: float = 1.0):
+    return [_glyph(ch, x + 5.0 * size * i, y, size=size) for i, ch in enumerate(text)]
+
+
+def test_numbers_are_spelt_from_glyphs_read_before():
+    """Digits learnt from numbers OCR read surely are reused: "0.5" and "10" teach 0 . 5 1, so "1.5", "50" and a
+    lone "5" (also elsewhere on the page, same outlines) are spelt without OCR; other words and other sizes are
+    still read."""
+    truth = {}
+    sent = []
+
+    def ocr(crops):
+        sent.extend(crops)
+        return [truth[id(c)] for c in crops]
+
+    def crop(word):
+        c = object()
+        truth[id(c)] = ("".join(_CHAR[id(s)] for s in word), 0.99)
+        return c
+
+    font = GlyphFont()
+    words = [_word("0.5", 10), _word("10", 40), _word("1.5", 70, 300), _word("50", 90), _word("5", 200, 20),
+             _word("5", 200, 20, size=1.5)]
+    got = font.read(words, crop, ocr)
+    assert [t for t, _ in got] == ["0.5", "10", "1.5", "50", "5", "5"]
+    assert len(sent) == 3  # "0.5", "10" and the larger "5"
+    assert all(s >= 0.9 for _, s in got)
+
+
+def test_unsure_or_misaligned_readings_teach_nothing():
+    font = GlyphFont()
+    font.learn(_word("12", 0), "12", 0.6)  # unsure
+    font.learn(_word("34", 0), "3", 0.99)  # fewer characters than glyphs
+    font.learn(_word("56", 0), "5b", 0.99)  # not a number
+    assert font.spell(_word("1", 50)) is None and font.spell(_word("3", 50)) is None
+    assert font.spell(_word("6", 50)) is None
+    font.learn(_word("78", 0), "78", 0.99)
+    font.learn(_word("78", 30), "79", 0.99)  # the same outline read as two characters: dropped
+    assert font.spell(_word("7", 60)) == ("7", 0.99) and font.spell(_word("8", 60)) is None
+    assert font.spell(_word("78", 90)) == ("79", 0.99)  # the whole word as last read surely
+
+
+def test_a_shared_font_reads_a_documents_repeated_words_once(outlined_case):
+    pytest.importorskip("rapidocr")
+    from extractors.figures.raster import rapidocr_read
+
+    _, doc = outlined_case
+    page = doc[0]
+    shapes, _, _ = page_inputs(page, tuple(page.rect))
+    n = []
+
+    def ocr(crops):
+        n.append(len(crops))
+        return rapidocr_read(crops)
+
+    known: dict = {}
+    first, _ = ocr_glyph_lines(shapes, _render(page), ocr=ocr, glyphs=known)
+    n_first = sum(n)
+    second, _ = ocr_glyph_lines(shapes, _render(page), ocr=ocr, glyphs=known)
+    assert [t.text for t in second] == [t.text for t in first]
+    assert sum(n) - n_first < 0.75 * n_first  # unsure reads and the rotated title are read again
