@@ -134,14 +134,15 @@ class PageText:
     vectors: list[tuple[float, float, float, float]]
     images: list[dict]  # get_image_info() of the page, fetched only where a figure caption asks for it
     n_chars: int
-    has_images: bool = False
+    has_images: bool | None = None  # the page places raster images; None: not looked up yet (only some pages need it)
 
 
 _BLOCK_LINE = itemgetter(5, 6)  # (block number, line number) of an extractWORDS item
 
 
 def read_page(page: pymupdf.Page, page_no: int) -> PageText:
-    """Fragments and vector boxes of one page, from a single TextPage (images are looked up later if needed)."""
+    """Fragments and vector boxes of one page, from a single TextPage (whether it has images, and which, is
+    looked up later where needed: pages with few chars, pages with a figure caption)."""
     tp = page.get_textpage(flags=TEXT_FLAGS)
     data = tp.extractDICT()
     words_by_line: dict[tuple[int, int], list] = {}
@@ -169,7 +170,7 @@ def read_page(page: pymupdf.Page, page_no: int) -> PageText:
             if frag is not None:
                 n_chars += len(frag.text)
                 frags.append(frag)
-    return PageText(frags=frags, vectors=vectors, images=[], n_chars=n_chars, has_images=bool(page.get_images()))
+    return PageText(frags=frags, vectors=vectors, images=[], n_chars=n_chars)
 
 
 _FONT_BOLD: dict[str, bool] = {}

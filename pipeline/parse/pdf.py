@@ -263,7 +263,7 @@ class _Parser:
             model = Page(number=page_no, width=round(w, 2), height=round(h, 2), rotation=rotation,
                          has_text_layer=pt.n_chars >= cfg.ocr_min_chars)
             few = pt.n_chars < cfg.ocr_min_chars
-            marked = few and (pt.has_images or bool(pt.vectors))
+            marked = few and (bool(pt.vectors) or self._has_images(i, pt))
             if cfg.ocr == "always" or (cfg.ocr == "auto" and marked):
                 self._ocr(page, page_no, pt, model)
             elif marked:
@@ -278,6 +278,12 @@ class _Parser:
             raise BadInputError(f"{self.path}: damaged PDF: no page could be read")
         if not any(t.n_chars or t.frags for t in self.texts):
             self.warnings.append("no text found on any page (blank, image-only without OCR, or unreadable content)")
+
+    def _has_images(self, i: int, pt: PageText) -> bool:
+        """Whether page i places raster images, looked up once and only for the pages that ask."""
+        if pt.has_images is None:
+            pt.has_images = bool(self.doc.load_page(i).get_images())
+        return pt.has_images
 
     def _ocr(self, page: pymupdf.Page, page_no: int, pt: PageText, model: Page) -> None:
         from pipeline.parse.ocr import ocr_page
@@ -308,7 +314,7 @@ class _Parser:
             starts = caption_starts(t.frags)
             if not any(k == "figure" for _, k, _ in starts):
                 continue
-            if t.has_images:
+            if self._has_images(i, t):
                 t.images = self.doc.load_page(i).get_image_info()
             size = (self.pages[i].width, self.pages[i].height)
             self.regions.extend(

@@ -245,15 +245,36 @@ def _annotate(sdoc, text: str) -> list[int]:
     sentence-initial tokens, in order."""
     # one array read instead of a Token object per token (their creation dominated the cost); `text` is passed
     # in because sdoc.text rebuilds the string token by token
-    new = tuple.__new__  # _Tok(...) without the keyword-argument machinery
-    toks = [new(_Tok, (text[i:i + n], ws == 1, i, sp == 1))
-            for i, n, ws, sp in sdoc.to_array([IDX, LENGTH, SPACY, IS_SPACE]).tolist()]
+    toks = _Toks(text, *sdoc.to_array([IDX, LENGTH, SPACY, IS_SPACE]).T.tolist())
     inside = _Inside(text)
     starts = sorted({j for j, k in _candidates(toks, text) if _keep(toks, text, j, k, inside)} | {0})
     flags = numpy.full((len(toks), 1), -1, dtype="int64")  # one array write: per-token setters are quadratic
     flags[starts, 0] = 1
     sdoc.from_array([SENT_START], flags.view("uint64"))
-    return [toks[j].idx for j in starts]
+    return [toks.idx[j] for j in starts]
+
+
+class _Toks:
+    """A doc's tokens as _Tok, each made on first access: the rules look at the few tokens around the end
+    tokens, not at every token of the block. Indexes like the list of all of them (a negative index counts
+    from the end)."""
+
+    __slots__ = ("text", "idx", "lengths", "ws", "space", "made")
+
+    def __init__(self, text: str, idx: list[int], lengths: list[int], ws: list[int], space: list[int]):
+        self.text, self.idx, self.lengths, self.ws, self.space = text, idx, lengths, ws, space
+        self.made: dict[int, _Tok] = {}
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    def __getitem__(self, k: int) -> _Tok:
+        tok = self.made.get(k)
+        if tok is None:
+            i = self.idx[k]
+            tok = self.made[k] = tuple.__new__(_Tok, (self.text[i:i + self.lengths[k]], self.ws[k] == 1, i,
+                                                      self.space[k] == 1))
+        return tok
 
 
 def _is_end_token(tok: _Tok, punct_chars: frozenset[str]) -> bool:
@@ -263,15 +284,24 @@ def _is_end_token(tok: _Tok, punct_chars: frozenset[str]) -> bool:
     return bool(CITATION_GLUED.search(t))
 
 
-def _candidates(toks: list[_Tok], text: str) -> list[tuple[int, int]]:
+def _candidates(toks: _Toks, text: str) -> list[tuple[int, int]]:
     """(j, k): token j may start a sentence, ending the one closed by end token k. j is the first non-space token
     after k, its glued closers and whitespace. Every sentencizer boundary follows one of these end tokens, so this
-    is a superset of its proposals, placed canonically (an opening bracket after the period starts the next one)."""
+    is a superset of its proposals, placed canonically (an opening bracket after the period starts the next one).
+
+    An end token holds a sentence punctuation char or a "." (the citation pattern needs one), so only the tokens
+    holding one of _END_CHARS are looked at, found by one scan of the text."""
     punct_chars = _punct_chars()
-    starts = [t.idx for t in toks]
+    starts = toks.idx
     n = len(toks)
     out: dict[int, int] = {}
-    for i, tok in enumerate(toks):
+    last = -1
+    for m in _end_chars(text).finditer(text):
+        i = bisect_right(starts, m.start()) - 1  # the token holding the char (whitespace holds none of them)
+        if i == last:
+            continue
+        last = i
+        tok = toks[i]
         t = tok.text
         if len(t) > 1 and t[-1] not in ENDERS and "." not in t:
             continue  # quick no: the punctuation set is single chars, the citation pattern needs a "."
@@ -293,10 +323,30 @@ def _candidates(toks: list[_Tok], text: str) -> list[tuple[int, int]]:
     return sorted(out.items())
 
 
-def _skip_space(toks: list[_Tok], j: int) -> int:
+def _skip_space(toks: _Toks, j: int) -> int:
     while j < len(toks) and toks[j].space:
         j += 1
     return j
+
+
+_END_COMMON = re.compile("[" + re.escape(ENDERS) + "]")
+
+
+def _end_chars(text: str) -> re.Pattern:
+    """A pattern for any char an end token must hold: a sentencizer punctuation char or one of ENDERS (which has
+    the "."). The class of all of them is slow to scan, so it is used only where one of the rare ones (Armenian,
+    Devanagari, CJK ... full stops) occurs."""
+    return _END_COMMON if _rare_punct().isdisjoint(text) else _end_all()
+
+
+@lru_cache(maxsize=1)
+def _rare_punct() -> frozenset[str]:
+    return _punct_chars() - frozenset(ENDERS)
+
+
+@lru_cache(maxsize=1)
+def _end_all() -> re.Pattern:
+    return re.compile("[" + re.escape("".join(sorted(_punct_chars() | set(ENDERS)))) + "]")
 
 
 @lru_cache(maxsize=1)
@@ -307,7 +357,7 @@ def _punct_chars() -> frozenset[str]:
     return frozenset(Sentencizer.default_punct_chars)
 
 
-def _word_before_period(toks: list[_Tok], k: int) -> tuple[str, int]:
+def _word_before_period(toks: _Toks, k: int) -> tuple[str, int]:
     """The word end token k closes ("Fig" for "Fig" + ".", "eV" for "eV.") and the index of that word's token."""
     t = toks[k].text
     if t == "." and k > 0 and not toks[k - 1].ws:
@@ -317,7 +367,7 @@ def _word_before_period(toks: list[_Tok], k: int) -> tuple[str, int]:
     return "", k
 
 
-def _keep(toks: list[_Tok], text: str, j: int, k: int, inside: _Inside) -> bool:
+def _keep(toks: _Toks, text: str, j: int, k: int, inside: _Inside) -> bool:
     """Whether candidate j (after end token k) really starts a sentence."""
     boundary = toks[j].idx
     if inside[boundary]:
