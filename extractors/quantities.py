@@ -258,6 +258,15 @@ def _spaced_exponent(text: str, nums: list[_Num], j: int) -> tuple[int, int] | N
     return (-exp if "−" in gap.group() else exp), e.end
 
 
+_NOUN_AFTER = re.compile(r"[ \u00a0](?P<w>[a-z]{3,})(?![A-Za-z])")
+
+
+def _counted_noun(text: str, end: int) -> bool:
+    """ "10 9 particles": a lowercase noun (no function word) follows."""
+    m = _NOUN_AFTER.match(text, end)
+    return m is not None and m.group("w") not in STOP
+
+
 _PLAIN = re.compile(r"[\d.,\u2009\u202f\u00a0]+")
 
 
@@ -266,7 +275,7 @@ def _flat_power_at(text: str, nums: list[_Num], i: int) -> tuple[_Num, int] | No
     spaced = _spaced_exponent(text, nums, i)
     if spaced is not None:  # a bare "10 −7", or "10 12" right before a unit
         exp, end = spaced
-        if exp > 0 and (exp < 3 or _scan_unit(text, end) is None):
+        if exp > 0 and (exp < 3 or (_scan_unit(text, end) is None and not _counted_noun(text, end))):
             return None
         return _Num(a.start, end, 10.0**exp, None, 0, False, a.sign), 2
     # a mantissa times a flattened power: "1.5 × 1018", "2.7 × 10 4"
@@ -329,7 +338,9 @@ _EXP = re.compile(
 _SPACED_POWER = re.compile(rf"{WS}[23](?![\d.,]\d|\d)")
 _BY_BASIS = re.compile(rf"{WS}by{WS}(?:weight|volume|mass|moles?|mol)(?![A-Za-z])")
 _LENGTHS = frozenset("m cm mm μm µm um nm km".split())
-_SEP = re.compile(rf"{WS}?/{WS}?\(?|{WS}?[·⋅∙•*]{WS}?|{WS}(?=[{_LETTERS}])|\.(?=[{_LETTERS}])")  # "mPa.s"
+# separators between unit factors; a glued dot only before a lowercase factor ("mPa.s", "Ω.cm"; "300 K.A sample" is
+# a sentence whose space was lost)
+_SEP = re.compile(rf"{WS}?/{WS}?\(?|{WS}?[·⋅∙•*]{WS}?|{WS}(?=[{_LETTERS}])|\.(?=[a-zµμΩΩ])")
 
 # English words and pint oddities that are never units after a number ("at 5 K in air", "5 a").
 STOP = frozenset(
@@ -540,6 +551,8 @@ class _Item:
     next: int  # index of the first number not consumed
 
 
+_PAREN_PM = re.compile(rf"{WS}?\({WS}?(?:±|\+/-|\+/−|\+−|\+-){WS}?")
+_PAREN_CLOSE = re.compile(rf"{WS}?\)")
 _FOLD = re.compile(r"[-‐]?fold\b")
 _PM = re.compile(rf"{WS}{{0,2}}(?:±|\+/-|\+/−|\+−|\+-|∓){WS}{{0,2}}")
 
@@ -556,6 +569,10 @@ def _item(text: str, nums: list[_Num], i: int) -> _Item:
     m = _PM.match(text, pos)
     if m and j < len(nums) and nums[j].start == m.end():
         unc, pos, j = nums[j].value, nums[j].end, j + 1
+    elif unc is None and (m := _PAREN_PM.match(text, pos)) and j < len(nums) and nums[j].start == m.end():
+        close = _PAREN_CLOSE.match(text, nums[j].end)  # "113 (± 1) nM"
+        if close is not None:
+            unc, pos, j = nums[j].value, close.end(), j + 1
     fold = _FOLD.match(text, pos)
     if fold is not None:  # "13-fold": a factor, the suffix is part of the quantity
         return _Item(_begin(n), fold.end(), _value(text, n), unc, None, n, j)
@@ -632,6 +649,7 @@ def _prefix(text: str, begin: int) -> tuple[str, int] | None:
 
 # --- composites: interval, list, dimensions ---------------------------------------------------------------------
 
+_RANGE_VERB = re.compile(rf"{WS}+(?:[sd]?egnar|gnignar|(?:sei|dei|gniy|y)rav|s?naps|gninnaps)(?![A-Za-z])")
 _RANGE = re.compile(rf"{WS}{{0,2}}(?P<dash>[–—−~∼-]){WS}{{0,2}}|{WS}+(?P<word>to|and|till|until){WS}+")
 _LIST_SEP = re.compile(rf"{WS}?,{WS}+(?:(?P<and1>and|or){WS}+)?|{WS}+(?P<and2>and|or){WS}+")
 _TIMES = re.compile(rf"{WS}?[×✕]{WS}?|{WS}[x*]{WS}")
@@ -676,8 +694,8 @@ def _interval(text: str, nums: list[_Num], first: _Item, opener: str | None) -> 
             return None
     if hi > lo:
         return second, lo, hi
-    if word == "to" and opener != "from" and hi < lo < 0:  # "−16 V to −31 V": negative values ordered by magnitude
-        return second, hi, lo
+    if word == "to" and (opener == "range" or (opener != "from" and hi < lo < 0)):
+        return second, hi, lo  # "ranging from 3.8 to 2.5 AU", "−16 V to −31 V" (negative values by magnitude)
     return None
 
 
@@ -805,6 +823,10 @@ def _bad_unitless(text: str, start: int, end: int, items: list[_Item]) -> bool:
     after2 = text[end + 1] if end + 1 < len(text) else ""
     if after and (after.isalpha() or after in "_′'’" or (after in ":/.^" and after2.isdigit())):
         return True
+    if after == "/" and after2.isalpha():  # "1/T 1 T", "n = 4/A": the reciprocal of a symbol
+        return True
+    if after == "(" and end + 2 < len(text) and text[end + 1].isalpha() and text[end + 2] == ")":  # "4(b)": a panel
+        return True
     if after and after in "-‐" and after2.isalpha() and not items[-1].num.word and not text.startswith("fold", end + 1):
         return True
     if before and before in ":/" and start > 1 and text[start - 2].isdigit():
@@ -823,13 +845,39 @@ def _bad_unitless(text: str, start: int, end: int, items: list[_Item]) -> bool:
         return True
     if after == ")" and _enumeration(text, start, items):  # "core; 2) proliferating"
         return True
-    if before == "{" or after == "}" or any(_is_year(it) for it in items) or _after_symbol(text, start):
+    if (
+        before == "{"
+        or after == "}"
+        or any(_is_year(it) for it in items)
+        or _after_symbol(text, start, spelled=items[0].num.word)
+    ):
         return True
     if len(items) == 1 and items[0].num.integer and not items[0].num.word and _noun_label(text, start, end):
         return True
     if _before(_MONTH_BEFORE, text, start, 14) or _MONTH_AFTER.match(text, end):
         return True
+    if len(items) == 1 and _isotope(text, items[0].num, end):
+        return True
     return False
+
+
+# Elements in order of atomic number (Z = index + 1), for mass numbers written apart from their symbol ("75 As").
+_BY_Z = (
+    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr Rb Sr Y Zr Nb "
+    "Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au "
+    "Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm"
+).split()
+_Z = {el: z for z, el in enumerate(_BY_Z, 1)}
+_SYMBOL_AFTER = re.compile(rf"{WS}(?P<el>[A-Z][a-z]?)(?![A-Za-z])")
+
+
+def _isotope(text: str, n: _Num, end: int) -> bool:
+    """A mass number set apart from its element by PDF extraction: "1 H NMR", "the 75 As signals", "13 C"."""
+    if not n.integer or n.word or n.sign is not None:
+        return False
+    m = _SYMBOL_AFTER.match(text, end)
+    z = _Z.get(m.group("el")) if m else None
+    return z is not None and z <= n.value <= 3 * z + 30
 
 
 # Backwards patterns (see _before): "pH 7", "stearate1 mg", "CTC/7.5 ml", "biosynthesis. 49".
@@ -893,13 +941,13 @@ def _enumeration(text: str, start: int, items: list[_Item]) -> bool:
     return prev == "" or prev in ".;:,"
 
 
-_TOKEN_BEFORE = re.compile(r"[ \u00a0]?(?P<w>\)|\w*[^\W\d_])(?!\w)")
+_TOKEN_BEFORE = re.compile(r"[ \u00a0]?(?P<w>\)|\w*[^\W\d_](?!\w))")
 # a temperature symbol written right before its value without "=": "T c 43 K", "Tc 43 K", "T C 28-30 K", "(T c ) 30K"
 _T_SYMBOL_BEFORE = re.compile(r"(?<![\w])\(?T\s?[a-zA-Z]{1,2}\s?(?:\)\s?)?$")
 _ET_AL = re.compile(r"\s*,?\.?la\s*\.?te(?![A-Za-z])")
 
 
-def _after_symbol(text: str, start: int, unit: bool = False) -> bool:
+def _after_symbol(text: str, start: int, unit: bool = False, spelled: bool = False) -> bool:
     """Unitless number after a symbol or formula: "G 1", "HD 188753", "LaH 10", "(Pr 75 Dy 25 ) 70", "et al. 20"."""
     if _before(_ET_AL, text, start, 20):
         return True
@@ -909,7 +957,13 @@ def _after_symbol(text: str, start: int, unit: bool = False) -> bool:
     word = hit[0].group("w")[::-1]
     if word == "a" or (word == "A" and unit):  # the article
         return False
-    if word == ")" or len(word) == 1 or word in ELEMENTS:
+    if word == ")":  # "(Nd, Dy) 2 Fe 14 B": a flattened subscript; but "B) 10.0 g", "(Siding Spring) three times",
+        # "(a) 1.3 (b) 2.4 mg": only after a bracket that holds a symbol
+        close = start - hit[0].end()
+        opening = text.rfind("(", max(0, close - 30), close)
+        inside = text[opening + 1 : close] if opening >= 0 else ""
+        return not (unit or spelled) and any(c.isupper() for c in inside)
+    if len(word) == 1 or word in ELEMENTS:
         return True
     return any(c.isupper() for c in word[1:])
 
@@ -973,6 +1027,8 @@ def _parse_at(text: str, nums: list[_Num], i: int) -> tuple[QuantityMention | No
             first = dataclasses.replace(first, begin=ph[1])
     word, lead = pre if pre else (None, None)
     opener = word if word in ("between", "from") else None
+    if opener == "from" and _before(_RANGE_VERB, text, lead, 20):  # "ranging from 3.8 to 2.5 AU": an interval
+        opener = "range"
     bound = word if word not in ("between", "from") else None
 
     iv = _interval(text, nums, first, opener)
