@@ -741,7 +741,7 @@ _DOPANT_LIST = re.compile(
 _DOPANT_SYMBOL = re.compile(r"[A-Z][a-z]?")
 _OXIDE_ACRONYM = re.compile(r"^[A-Z]{3,5}O$")
 _ACRONYM_O = re.compile(r"^([A-Z][A-Za-z]{2,5}O)\s?(\d(?:\.\d+)?)$")
-_NOT_OXIDES = frozenset("NATO ARPO UNESCO".split())
+_NOT_OXIDES = frozenset("NATO ARPO UNESCO HOMO LUMO SOMO SUMO".split())  # frontier orbitals are no oxides
 _INITIALS = frozenset(sym[0] for sym in _ELEMENT_LIST)
 _NUMBERED_ACRONYM = re.compile(r"^\d{1,3}([A-Z].*)$")
 _GLUED_WORD = re.compile(r"(?<=\d)[a-z]{4,}$")  # 'SnS2nanowire', 'TiO3thin'
@@ -1609,11 +1609,15 @@ class DocumentMaterials:
         self.definitions: dict[str, MaterialInfo] = {}
         self.variable_formulas: list[str] = []  # raw variable formulas, in order of appearance
         self._regex: re.Pattern | None = None
+        self.polymers = False  # a paper on polymers: 'PBDTTT-C-T', 'P1', 'P2' name polymers
+        self._polymer_words = 0
 
     # -- learning
 
     def learn(self, text: str) -> None:
         """Read one paragraph (in document order) and remember the definitions made in it."""
+        self._polymer_words += len(re.findall(r"polymer", text, re.I))
+        self.polymers = self._polymer_words >= POLYMER_PAPER
         mentions = self.find(text)
         index = _MentionIndex(mentions)
         for m in mentions:
@@ -1770,8 +1774,8 @@ class DocumentMaterials:
         return out
 
     def find(self, text: str) -> list[MaterialMention]:
-        """`find_materials` plus this document's learned acronyms and labels, resolved."""
-        found = find_materials(text)
+        """`find_materials` plus this document's learned acronyms and labels, resolved, plus polymer names."""
+        found = _with_polymers(text, find_materials(text), self.polymers)
         if not self.definitions:
             return found
         out = []
@@ -1795,6 +1799,47 @@ class DocumentMaterials:
             keys = sorted(self.definitions, key=len, reverse=True)
             self._regex = re.compile(r"(?<![\w-])\d{0,3}(" + "|".join(map(re.escape, keys)) + r")s?(?![\w])")
         return self._regex
+
+
+# polymer names: an acronym led by P ("PBDTTT-C-T", "PT - DTBT", "PDTS-BTA", "P3HT"), a polymer label
+# ("copolymer 5", "polymer P2"); not a device or quantity acronym (PCE, PSC, PL; the vocabulary's terms)
+_POLYMER_ACRONYM = re.compile(
+    r"(?<![\w\-/])P[A-Z0-9]*(?:(?:\s-\s|-)(?=[A-Z0-9])[A-Z0-9][A-Za-z0-9]*)*(?![\w\-])"
+    r"|(?<![\w\-])(?:co)?polymers?\s+(?:P)?\d{1,2}[a-z]?(?!\w|\.\d)"
+)
+_POLYMER_LABEL = re.compile(r"(?<![\w\-/])P\d{1,2}[a-z]?(?![\w\-/=])")  # 'P1', 'P2a': in a paper on polymers
+POLYMER_PAPER = 3  # "polymer" this often in the paper so far: P-acronyms and 'P1' labels name polymers
+_NOT_POLYMERS = frozenset("PSC PSCs PV PDF PCB PVD PID PPM PES PEIS PDOS PMT PSD PTC PEC PFM PLE PIXE PEEM PET-CT".split())
+
+
+def _polymer_ok(raw: str) -> bool:
+    from schemas.vocab import find_method_mentions, find_property_mentions
+
+    key = raw.split()[0] if raw[:1] == "P" else raw
+    core = key.rstrip("s") if key.endswith("s") and len(key) > 3 else key
+    if core in _NOT_POLYMERS or key in _NOT_POLYMERS or core.endswith("FC"):  # PEMFC, PCFC: fuel cells
+        return False
+    if raw[:1] == "P" and (sum(ch.isupper() for ch in raw) < 3 or len(raw) < 3):
+        return False
+    return not find_property_mentions(core) and not find_method_mentions(core)
+
+
+def _with_polymers(text: str, found: list[MaterialMention], labels: bool = False) -> list[MaterialMention]:
+    """`found` plus, in a paper on polymers (`labels`), the polymer names and labels ('P1', 'P2') no other mention
+    overlaps (name only: a polymer has no formula here)."""
+    if "P" not in text and "polymer" not in text:
+        return found
+    extra: list[MaterialMention] = []
+    if not labels:
+        return found
+    hits = [(m, False) for m in _POLYMER_ACRONYM.finditer(text)] + [(m, True) for m in _POLYMER_LABEL.finditer(text)]
+    for m, label in hits:
+        if any(f.start < m.end() and m.start() < f.end for f in found + extra):
+            continue
+        if not label and not _polymer_ok(m.group()):
+            continue
+        extra.append(MaterialMention(m.start(), m.end(), m.group(), None, None, " ".join(m.group().split()), "acronym"))
+    return sorted(found + extra, key=lambda m: m.start) if extra else found
 
 
 class _MentionIndex:

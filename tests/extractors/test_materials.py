@@ -731,3 +731,33 @@ def test_name_word_split_by_a_line_end_hyphen_is_no_material():
     raws = [m.raw for m in find_materials("the two Gold- stone modes and a copper- based film of Cu- doped Bi2Se3")]
     assert "Gold" not in raws
     assert "copper" in raws
+
+
+POLYMER_PAPER_TEXT = (
+    "Donor-acceptor conjugated polymers are synthesized. The polymer films and the copolymer blends are studied."
+)
+
+
+@pytest.mark.parametrize(
+    "text,names",
+    [
+        ("The LUMO levels of PT-ID , PT - DTBT and PDTS - BTA are low.", ["PT-ID", "PT - DTBT", "PDTS - BTA"]),
+        ("The regioregular PBDTTT-C-T copolymer and P3HT:PC71BM blends.", ["PBDTTT-C-T", "P3HT", "PC71BM"]),
+        ("Devices of P1 and P2 beat copolymer 5.", ["P1", "P2", "copolymer 5"]),
+        ("The PCE of PSCs and PEMFC measured by PPMS in P21/c with PBE.", []),
+    ],
+)
+def test_polymer_names_in_a_paper_on_polymers(text, names):
+    doc = DocumentMaterials()
+    doc.learn(POLYMER_PAPER_TEXT)
+    assert [m.raw for m in doc.find(text)] == names
+
+
+def test_polymer_acronyms_only_in_a_paper_on_polymers():
+    doc = DocumentMaterials()
+    doc.learn("Protonic ceramic fuel cells were tested.")
+    assert [m.raw for m in doc.find("The PBDTTT-C-T cell and P1 gave PGSTAT readings.")] == []
+
+
+def test_frontier_orbitals_are_no_materials():
+    assert find_materials("the HOMO and LUMO levels of the donor") == []
