@@ -68,3 +68,49 @@ def test_negative_ranges_written_by_magnitude():
 def test_a_change_from_one_value_to_another_is_still_two_values():
     assert [q.raw for q in find_quantities("reduced from −5 V to −10 V")] == ["−5 V", "−10 V"]
     assert [q.raw for q in find_quantities("fell from 300 K to 200 K")] == ["300 K", "200 K"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the 75 As NMR spectra",
+        "shows 1 H NMR spectra",
+        "from 13 C NMR",
+        "to form the (Nd, Dy) 2 Fe 14 B shell",
+        "the relaxation rate 1/T 1 T grows",
+        "Figures 4(a) and 5(b) show",
+    ],
+)
+def test_isotopes_flattened_subscripts_and_panels_are_no_quantities(text):
+    assert [q.raw for q in find_quantities(text) if q.unit is None] == []
+
+
+def test_a_count_after_a_bracket_without_a_symbol_is_kept():
+    assert [q.raw for q in find_quantities("loading was (a) 1.3 (b) 2.4, and (c) 2.2 mg cm−2")][:2] == ["1.3", "2.4"]
+
+
+@pytest.mark.parametrize(
+    "text,values",
+    [
+        ("indices ranging from -0.75 to -0.95.", (-0.95, -0.75)),
+        ("distances ranged from 3.8 to 2.5 AU", (2.5, 3.8)),
+        ("the voltage varies from 2 V to 5 V", (2.0, 5.0)),
+    ],
+)
+def test_a_range_verb_makes_from_to_an_interval(text, values):
+    q = _one(text)
+    assert (q.kind, q.values) == ("interval", values)
+
+
+def test_uncertainty_in_brackets():
+    q = _one("a K D value of 113 (± 1) nM was")
+    assert (q.raw, q.values, q.uncertainty, q.unit) == ("113 (± 1) nM", (113.0,), 1.0, "nM")
+
+
+def test_a_flattened_power_before_a_counted_noun():
+    (q,) = find_quantities("simulations of 10 9 particles")
+    assert (q.raw, q.values) == ("10 9", (1e9,))
+
+
+def test_a_lost_space_after_a_unit_is_no_glued_factor():
+    assert [q.raw for q in find_quantities("from 3 K to 300 K.A sample")] == ["3 K to 300 K"]
