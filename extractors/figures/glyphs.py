@@ -216,6 +216,13 @@ def marker_run(g: list[Shape], text_h: float | None = None, vertical: bool = Fal
     tall = max(ys(s)[1] - ys(s)[0] for s in g)
     if hi - lo > 2.2 * max(tall, 0.5) or (text_h and hi - lo > 3.0 * text_h):
         return True
+    sizes: dict[tuple, int] = {}  # a repeated shape needs a repeated fill and size first (signatures cost more)
+    for s in g:
+        k = (s.fill, round(s.w, 1), round(s.h, 1))
+        sizes[k] = sizes.get(k, 0) + 1
+    most = max(sizes.values())
+    if most < MARKER_MIN or most < MARKER_REPEAT * len(g):
+        return False
     groups: dict[tuple, list[Shape]] = {}
     for s in g:
         groups.setdefault((s.fill, round(s.w, 1), round(s.h, 1), s.signature()), []).append(s)
@@ -342,26 +349,36 @@ LEARN_SCORE = 0.9
 
 
 class GlyphFont:
-    """Characters of glyph outlines learnt from words OCR read as numbers: a word of n glyphs read with a score of at
-    least LEARN_SCORE as n characters that spell a number ("0.25", "−10") teaches each glyph its character, keyed by
-    its exact outline (fill colour, size and path points relative to its box, to 0.05 pt), which a font repeats for
-    every copy of the glyph at that size. A word whose glyphs are all known and spell a number is read from them
-    (score: the lowest of its glyphs') instead of by OCR. An outline taught two characters is dropped."""
+    """What OCR read before, keyed by exact glyph outlines (fill colour, size and path points relative to the glyph's
+    box, to 0.05 pt: a font repeats them for every copy of a glyph at one size), so a document's repeated words are
+    read once. A word whose outlines were read before with a score of at least LEARN_SCORE (and some letter or digit:
+    a marker read as "▲" is no word) takes that reading. A word of n glyphs read surely as n characters that spell a
+    number ("0.25", "−10") teaches each glyph its character; a number whose glyphs are all known is spelt from them
+    (score: the lowest of its glyphs'), so "1.5" is not OCR'd after "0.5" and "10". An outline taught two characters
+    is dropped."""
 
     def __init__(self, known: dict | None = None):
         self.known = {} if known is None else known
+        self._keys: dict[int, tuple] = {}  # id of a shape -> its key (the shapes outlive this reader)
 
     @staticmethod
-    def key(s: Shape) -> tuple:
+    def outline(s: Shape) -> tuple:
         x0, y0 = s.rect[0], s.rect[1]
         return (s.fill, round(20 * s.w), round(20 * s.h),
                 tuple(round(20 * (v - (y0 if k % 2 else x0))) for seg in s.segments for k, v in enumerate(seg)))
 
+    def key(self, s: Shape) -> tuple:
+        k = self._keys.get(id(s))
+        if k is None:
+            k = self._keys[id(s)] = (s, self.outline(s))
+        return k[1]
+
     def spell(self, word: list[Shape]) -> tuple[str, float] | None:
-        seen = self.known.get(("word", *map(self.key, word)))
+        keys = [self.key(s) for s in word]
+        seen = self.known.get(("word", *keys))
         if seen is not None:
             return seen
-        got = [self.known.get(self.key(s)) for s in word]
+        got = [self.known.get(k) for k in keys]
         if not got or any(g is None for g in got):
             return None
         text = "".join(g[0] for g in got)
@@ -370,12 +387,12 @@ class GlyphFont:
     def learn(self, word: list[Shape], text: str, score: float) -> None:
         if score < LEARN_SCORE or not any(c.isalnum() for c in text):  # a marker read as "▲": not text
             return
-        self.known[("word", *map(self.key, word))] = (text, score)
+        keys = [self.key(s) for s in word]
+        self.known[("word", *keys)] = (text, score)
         text = text.strip().replace(" ", "")
         if len(text) != len(word) or not NUMBER.fullmatch(text):
             return
-        for s, ch in zip(word, text, strict=True):
-            k = self.key(s)
+        for k, ch in zip(keys, text, strict=True):
             had = self.known.get(k, (ch, score))
             self.known[k] = None if had is None or had[0] != ch else (ch, min(had[1], score))
 
@@ -395,19 +412,21 @@ class GlyphFont:
 def _column_lines(words: list[list[Shape]]) -> list[list[Shape]]:
     """Rotated words of one line joined: the same column (x ranges overlapping by half the narrower) and a gap along
     it under 0.8 of the column width (a word space)."""
-    lines = sorted(words, key=lambda g: _box(g)[1])
+    lines = sorted(((_box(g), g) for g in words), key=lambda bg: bg[0][1])
     out: list[list[Shape]] = []
-    for g in lines:
-        b = _box(g)
-        for o in out:
-            a = _box(o)
+    boxes: list[Box] = []  # box of each line in `out` (kept as lines grow: the box of the joined shapes)
+    for b, g in lines:
+        for n, o in enumerate(out):
+            a = boxes[n]
             w = min(a[2] - a[0], b[2] - b[0])
             if (min(a[2], b[2]) - max(a[0], b[0]) >= 0.5 * w and b[1] - a[3] <= 0.8 * max(a[2] - a[0], b[2] - b[0])
                     and b[1] >= a[1]):
                 o.extend(g)
+                boxes[n] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
                 break
         else:
             out.append(list(g))
+            boxes.append(b)
     return out
 
 
