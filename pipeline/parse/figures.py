@@ -413,7 +413,7 @@ def drawing_refs(page: pymupdf.Page, page_no: int, regions: list[FigureRegion], 
             n = sum(g.count for g in r.graphics if g.image is None)
             out.append([{"page": page_no, "indices": [], "bbox": box(b), "n_paths": n}] if b else [])
         return out, True
-    rects = [p["rect"] for p in page.get_cdrawings()]
+    rects = drawing_rects(page)
     r = _boxes_array(rects)
     cx, cy = (r[:, 0] + r[:, 2]) / 2, (r[:, 1] + r[:, 3]) / 2
     out = []
@@ -426,3 +426,24 @@ def drawing_refs(page: pymupdf.Page, page_no: int, regions: list[FigureRegion], 
         else:
             out.append([])
     return out, False
+
+
+def drawing_rects(page: pymupdf.Page) -> list:
+    """[d["rect"] for d in page.get_cdrawings()], without keeping every drawing's path data until the end: the
+    drawings come one by one through get_cdrawings' callback (which skips its list-mode merge), and the merge is
+    replayed: a stroke ("s") with the same items as the fill ("f") kept just before it joins that fill (one "fs"
+    drawing, the fill's rect). About a quarter less time on pages with thousands of paths; the same list."""
+    rects: list = []
+    last: list = [None, None]  # type and items of the last drawing kept
+
+    def take(d: dict) -> bool:
+        kind = d["type"]
+        if kind == "s" and last[0] == "f" and last[1] == d["items"]:
+            last[0] = "fs"
+        else:
+            rects.append(d["rect"])
+            last[0], last[1] = kind, d["items"]
+        return True
+
+    page.get_cdrawings(callback=take)
+    return rects

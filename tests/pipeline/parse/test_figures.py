@@ -6,7 +6,7 @@ import pymupdf
 import pytest
 
 from pipeline.config import ParseConfig
-from pipeline.parse.figures import _vector_clusters, caption_label
+from pipeline.parse.figures import _vector_clusters, caption_label, drawing_rects
 from pipeline.parse.pdf import parse_pdf
 from schemas import BlockKind
 
@@ -157,3 +157,18 @@ def test_side_by_side_figures_go_to_their_own_captions(tmp_path):
     assert figs["Fig. 1"].bbox.x1 < 300 < figs["Fig. 2"].bbox.x0
     assert "Left axis" in [t.text for t in figs["Fig. 1"].text]
     assert "Right axis" in [t.text for t in figs["Fig. 2"].text]
+
+
+def test_drawing_rects_are_get_cdrawings_rects_with_fill_stroke_twins_merged():
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.draw_rect(pymupdf.Rect(50, 50, 150, 120), color=(0, 0, 0), fill=(1, 0, 0))  # fill + stroke: one "fs"
+    page.draw_line((60, 200), (300, 260), color=(0, 0, 1))  # stroke after a different path
+    page.draw_rect(pymupdf.Rect(200, 50, 260, 90), color=None, fill=(0, 1, 0))  # a fill ...
+    page.draw_rect(pymupdf.Rect(200, 50, 260, 90), color=(0, 0, 0))  # ... and a stroke of the same path: "fs"
+    page.draw_rect(pymupdf.Rect(300, 50, 360, 90), color=None, fill=(0, 1, 0))  # a fill ...
+    page.draw_rect(pymupdf.Rect(300, 50, 361, 90), color=(0, 0, 0))  # ... and a stroke of another path
+    page.draw_circle((400, 400), 30, color=(0, 0, 0), fill=(0, 0, 1))
+    drawings = page.get_cdrawings()
+    assert [d["type"] for d in drawings] == ["fs", "s", "fs", "f", "s", "fs"]
+    assert drawing_rects(page) == [d["rect"] for d in drawings]
