@@ -41,6 +41,7 @@ CONDITION_CUE = re.compile(
     re.IGNORECASE,
 )
 COND_WINDOW = 40
+QUALIFIER_AFTER = re.compile(r"^\s*\([^()]{1,12}\)")  # "(onset)", "(zero)", "(R=0)", "(H = 0)"
 CLAIM_WINDOW = 30
 NUMBER = re.compile(r"[−-]?\d+(?:[.,]\d+)?(?:\s*[×x]\s*10\s*[−-]?\d+)?")
 # "<property> of [the|pure|un-doped ...] NOUN PHRASE is|was|were|are|of about ..." (the material named in prose)
@@ -363,6 +364,10 @@ class TextRulesExtractor:
             prop, prop_flag = self._property_for(q, f.properties, ctx, text, base)
             if self._recipe_amount(text, q):  # kept as a quantity, but no property value
                 prop, prop_flag = None, "recipe_amount"
+            import os as _os
+            _v = _os.environ.get("T3_DROP", "0")
+            if prop is None and not q.unit_raw and (_v == "2" or (_v == "1" and not any(ch.isdigit() for ch in q.raw))):
+                continue
             if q in paired:
                 mat, mat_flag = self._material(paired[q], materials, base), None
             elif q in paired_before:
@@ -658,11 +663,11 @@ class TextRulesExtractor:
                 conds.append(q)
             else:
                 mains.append(q)
-        if not mains and conds and f.properties:
+        if not any(q.unit for q in mains) and conds and f.properties:
             # "Tc reaches 39 K at ambient pressure", "superconducts below 12 K": the property claims one of them
             for q in conds:
                 if any(resolve_mention(p, q.unit, text) for p in f.properties):
-                    mains, conds = [q], [c for c in conds if c is not q]
+                    mains, conds = sorted([*mains, q], key=lambda x: x.start), [c for c in conds if c is not q]
                     break
         return mains, conds
 
@@ -673,7 +678,8 @@ class TextRulesExtractor:
 
         for p in mentions:
             if p.end <= q.start and q.start - p.end <= CLAIM_WINDOW and resolve_mention(p, q.unit, text):
-                between = text[p.end : q.start]
+                # a qualifier in parentheses right after the term stays with it: "T c (zero) is at 63 K"
+                between = QUALIFIER_AFTER.sub("", text[p.end : q.start], count=1)
                 if not re.search(r"[;,(]|\b(?:and|while|whereas|but)\b", between):
                     return True
         return False

@@ -435,3 +435,13 @@ def test_the_document_decides_an_ambiguous_tc_symbol():
     )
     recs = [r for r in extract_texts([("d", magnet)]) if r.quantity.values and r.quantity.values[0] == 290.0]
     assert recs and recs[0].property.id == "curie_temperature"
+
+
+def test_a_qualifier_in_parentheses_stays_with_its_term():
+    s = "The resistivity is 2 mΩ cm and the T c (zero) of MgB2 is at 37 K."
+    assert ("MgB2", 37.0) in _tc_pairs(s)
+
+
+def test_the_property_claims_a_value_when_the_others_are_bare_counts():
+    s = "Below 17 K, one LiFeAs crystal shows its Tc."
+    assert ("LiFeAs", 17.0) in _tc_pairs(s)
