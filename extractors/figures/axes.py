@@ -65,6 +65,7 @@ class Panel:
     y: CalAxis
     y2: CalAxis | None = None
     label: str | None = None  # "a", "b"
+    arrows: list = field(default_factory=list)  # (tail, tip) page points of annotation arrows in the plot area
 
     @property
     def calibrated(self) -> bool:

@@ -44,6 +44,7 @@ class _Group:
     marker: str | None = None
     label: str | None = None
     first_idx: int = 0
+    faced: bool = False  # markers found as edge + face: real markers even when only one is drawn
 
 
 class _Budget:
@@ -99,17 +100,57 @@ def digitize_vector(
 
 def _drop_giant_glyph_words(shapes: list[Shape], lines: list[TextLine], text_shapes: set[int]) -> tuple[list, set]:
     """A "word" several times taller than the figure's text is a cluster of markers that the glyph reader took for
-    letters (a dense run of circles read as "7" or "vwwm"): the line is dropped and its shapes are not text."""
+    letters (a dense run of circles read as "7" or "vwwm"), and a "word" of marker symbols only (a lone marker read as
+    "●"): the line is dropped and its shapes are not text."""
     if not text_shapes or not lines:
         return lines, text_shapes
     med = float(np.median([t.bbox[3] - t.bbox[1] for t in lines]))
-    bad = [t for t in lines if t.horizontal and t.bbox[3] - t.bbox[1] > 3.0 * med]
+    bad = [t for t in lines if (t.horizontal and t.bbox[3] - t.bbox[1] > 3.0 * med) or _marker_symbols(t.text)]
+    bad.extend(_lone_marker_words(shapes, lines, text_shapes, bad))
     if not bad:
         return lines, text_shapes
     free = {s.idx for s in shapes if s.idx in text_shapes and any(
         t.bbox[0] - 0.5 <= s.rect[0] and s.rect[2] <= t.bbox[2] + 0.5 and t.bbox[1] - 0.5 <= s.rect[1]
         and s.rect[3] <= t.bbox[3] + 0.5 for t in bad)}
     return [t for t in lines if not any(t is b for b in bad)], text_shapes - free
+
+
+_MARKER_LIKE = "Oo口xX"  # letters that a marker's outline is read as (circle, square, cross); never a digit: a
+# lone "0" is a tick label
+
+
+def _lone_marker_words(shapes: list[Shape], lines: list[TextLine], text_shapes: set[int], bad: list) -> list:
+    """One-character "words" that look like a marker (an open circle read as "O", a square as "口", a symbol)
+    whose shapes (a marker's face and edge) each repeat, same style, form and size, in two or more shapes that are
+    not text: one marker of a marker set, not a letter."""
+    free = [s for s in shapes if s.idx not in text_shapes]
+    if len(free) < 2:
+        return []
+    by_form: dict[tuple, list[Shape]] = defaultdict(list)
+    for s in free:
+        by_form[(s.style_key(), s.signature())].append(s)
+    texts = [s for s in shapes if s.idx in text_shapes]
+    out = []
+    for t in lines:
+        ch = "".join(t.text.split())
+        if any(t is b for b in bad) or len(ch) != 1 or (ch.isalnum() and ch not in _MARKER_LIKE) \
+                or parse_tick(t.text) is not None:
+            continue
+        inside = [s for s in texts if t.bbox[0] - 0.5 <= s.rect[0] and s.rect[2] <= t.bbox[2] + 0.5
+                  and t.bbox[1] - 0.5 <= s.rect[1] and s.rect[3] <= t.bbox[3] + 0.5]
+        if not 1 <= len(inside) <= 3:  # a marker may be drawn as a face and an edge
+            continue
+        if all(sum(1 for s in by_form.get((g.style_key(), g.signature()), ())
+                   if abs(s.w - g.w) <= 0.3 and abs(s.h - g.h) <= 0.3) >= 2 for g in inside):
+            out.append(t)
+    return out
+
+
+def _marker_symbols(text: str) -> bool:
+    """Text that is only marker symbols ("●", "■ ▲", "☆"): a lone data marker that the glyph reader took for a
+    character (next to a tick label or on its own), never a word."""
+    t = "".join(text.split())
+    return bool(t) and all(0x25A0 <= ord(c) <= 0x25FF or 0x2605 <= ord(c) <= 0x2606 or c in "•∙⬤⬛⬜⬟⬢⬣⭐" for c in t)
 
 
 def _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, budget_s, max_residual, n_page,
@@ -162,13 +203,20 @@ def _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, bu
         y2a = _axis_info(p.y2, lines, p, "y2") if p.y2 is not None and p.y2.fit and not p.y2.problem else None
         split = min(p.y.line.shapes, default=-1)
         unassigned = False
-        if y2a is not None and not (any(g.first_idx < split for g in groups) and any(g.first_idx > split for g in groups)):
-            y2a = None  # drawing order does not tell which series use the right axis
-            unassigned = True
-            notes.append(f"panel {pi + 1}: second y axis found but its series could not be told apart")
+        right: set[int] = {id(g) for g in groups if g.first_idx > split}
+        by_order = True
+        if y2a is not None and not (right and len(right) < len(groups)):
+            right = _right_by_arrows(groups, p.arrows)
+            if right is None:
+                right = _right_by_titles(groups, ya, y2a)
+            by_order = False
+            if right is None:
+                y2a = None  # neither drawing order, arrows nor titles tell which series use the right axis
+                unassigned = True
+                notes.append(f"panel {pi + 1}: second y axis found but its series could not be told apart")
         panel_name = p.label or (str(pi + 1) if len(panels) > 1 else None)
         for g in groups:
-            on_right = y2a is not None and g.first_idx > split
+            on_right = y2a is not None and id(g) in right
             yax = p.y2 if on_right else p.y
             pts = np.asarray(g.points, dtype=float)
             xs = p.x.fit.to_data(pts[:, 0])
@@ -192,7 +240,7 @@ def _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, bu
             if not p.x.used_ticks or not yax.used_ticks:
                 flags.append("calibrated_from_label_centres")
             if on_right:
-                flags.append("right_axis_by_drawing_order")
+                flags.append("right_axis_by_drawing_order" if by_order else "right_axis_by_arrow_or_title")
             if unassigned:  # read on the left axis; a series drawn for the right one has wrong y values
                 flags.append("second_y_axis_unassigned")
             res.series.append(FigureSeries(
@@ -207,6 +255,53 @@ def _digitize(res, shapes, lines, region, n_images, image_area, max_drawings, bu
     res.status = "digitized" if res.series else "no_series"
     reasons = [f"{len(good)} of {len(panels)} panel(s) calibrated, {len(res.series)} series"] + problems + notes
     res.reason = "; ".join(reasons)
+
+
+def _name_key(text: str | None) -> str:
+    """Letters and digits of a title or label, lower case, without a trailing unit in brackets."""
+    if not text:
+        return ""
+    text = re.sub(r"\s*[(\[][^()\[\]]*[)\]]\s*$", "", text.strip())
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def _right_by_titles(groups: list[_Group], ya: Axis, y2a: Axis) -> set[int] | None:
+    """The series read on the right y axis, told by axis titles that repeat legend labels: the series whose label
+    is one axis's title (units aside) belong to it, and when only one axis's title names series, the other series
+    belong to the other axis. None when no label names an axis, or a label names both."""
+    keys = {id(g): _name_key(g.label) for g in groups}
+    lk, rk = _name_key(ya.title), _name_key(y2a.title)
+    on_left = {i for i, k in keys.items() if len(k) >= 3 and lk and (k == lk or k in lk)}
+    on_right = {i for i, k in keys.items() if len(k) >= 3 and rk and (k == rk or k in rk)}
+    if on_left & on_right or not (on_left or on_right):
+        return None
+    if on_right:
+        return on_right if not on_left or on_left | on_right == set(keys) else None
+    right = set(keys) - on_left
+    return right or None
+
+
+def _right_by_arrows(groups: list[_Group], arrows: list[tuple]) -> set[int] | None:
+    """The series read on the right y axis, told by level arrows drawn from a curve towards its axis: each arrow's
+    tail clearly nearest one series (half the distance to the next), arrows pointing right name the right axis's
+    series, the other series are the left axis's. None when no arrow points right, an arrow's series is unclear, or
+    one series has arrows both ways."""
+    if not groups or not arrows:
+        return None
+    right: set[int] = set()
+    left: set[int] = set()
+    for tail, tip in arrows:
+        dx, dy = tip[0] - tail[0], tip[1] - tail[1]
+        if abs(dy) > 0.3 * abs(dx):
+            continue
+        t = np.asarray([tail], dtype=float)
+        d = sorted((float(_dist_to_polyline(t, np.asarray(g.points, dtype=float))[0]), id(g)) for g in groups)
+        if len(d) > 1 and d[0][0] > 0.5 * d[1][0]:
+            return None
+        (right if dx > 0 else left).add(d[0][1])
+    if not right or right & left or len(right) == len(groups):
+        return None
+    return right
 
 
 def _r(v: float) -> float:
@@ -420,7 +515,7 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
             continue
         cands.append(s)
     budget.check("collecting series shapes")
-    cands = _drop_text_glyphs(cands)
+    cands = _drop_text_glyphs(cands, lines)
     # a stroke converted to filled outlines piece by piece (the dashes of a dashed line, one capsule per segment of
     # a dense curve): the pieces chained into one line, before they could pass for markers
     groups: list[_Group] = []
@@ -441,18 +536,22 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
         else:
             rest.append(s)
     for key, group in marker_groups.items():
-        for ss in _size_clusters(group):
+        clusters = _size_clusters(group)
+        clusters = _add_clipped_markers(clusters, box)
+        for ss in clusters:
             if len(ss) < 2:
                 rest.extend(ss)
                 continue
             ss.sort(key=lambda s: (s.cx, s.cy))
             # a marker's colour is its face's when filled (a black edge around a coloured face is common)
             colour = ss[0].fill if ss[0].fill is not None and not _is_white(ss[0].fill) else ss[0].color
-            g = _Group("markers", key, ss, [(s.cx, s.cy) for s in ss], color=colour, marker=_marker_name(ss[0]),
-                       first_idx=min(s.idx for s in ss))
+            full = max(ss, key=lambda s: (s.w, s.h))
+            g = _Group("markers", key, ss, [_marker_centre(s, full, box) for s in ss], color=colour,
+                       marker=_marker_name(full), first_idx=min(s.idx for s in ss))
             groups.append(g)
+    _split_edges_by_face(groups, rest)
     _drop_shared_marker_positions(groups)
-    groups = [g for g in groups if g.kind != "markers" or len(g.points) >= 2]
+    groups = [g for g in groups if g.kind != "markers" or len(g.points) >= 2 or g.faced]
     # error bars: vertical single segments of a marker group's colour centred on its points
     bars = [s for s in rest if len(s.segments) == 1 and abs(s.segments[0][0] - s.segments[0][2]) < 0.05]
     caps = [s for s in rest if len(s.segments) == 1 and abs(s.segments[0][1] - s.segments[0][3]) < 0.05 and s.w < small]
@@ -488,12 +587,96 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
                 groups.append(_Group("line", s.style_key(), [s], pts, color=s.fill, first_idx=s.idx))
     groups = _join_lines(groups)
     groups = [g for g in _merge_line_markers(groups)
-              if not _on_frame(g, box) and not _in_text(g, lines) and not _legend_column(g)]
+              if not _on_frame(g, box) and not _in_text(g, lines) and not _legend_column(g) and not _guide_line(g)]
+    groups, arrows = _drop_arrows(groups, cands, small)
+    p.arrows = arrows
     _attach_labels(groups, legend)
     for g in groups:
         g.points = [(x, y) for x, y in g.points]
     groups.sort(key=lambda g: g.first_idx)
     return groups
+
+
+def _drop_arrows(groups: list[_Group], cands: list[Shape], small: float) -> tuple[list[_Group], list[tuple]]:
+    """Straight short lines with an arrowhead (a small filled shape of the line's colour at one end) are arrows, not
+    data: dropped, and returned as (tail, head) page points (an arrow from a curve to an axis says which y axis the
+    curve is read on)."""
+    heads = [s for s in cands if s.fill is not None and not _is_white(s.fill) and s.w <= small and s.h <= small
+             and len(s.segments) >= 3]
+    if not heads:
+        return groups, []
+    keep, arrows = [], []
+    for g in groups:
+        if g.kind != "line" or len(g.points) < 2:
+            keep.append(g)
+            continue
+        pts = np.asarray(g.points, dtype=float)
+        a, b = pts[0], pts[-1]
+        chord = float(np.hypot(*(b - a)))
+        if chord < 3.0 or chord > 80.0 or float(_dist_to_polyline(pts, np.stack([a, b])).max()) > 0.5:
+            keep.append(g)
+            continue
+        head = None
+        for end, other in ((b, a), (a, b)):
+            for h in heads:
+                if h.fill == g.color and h.rect[0] - 1.0 <= end[0] <= h.rect[2] + 1.0 \
+                        and h.rect[1] - 1.0 <= end[1] <= h.rect[3] + 1.0:
+                    head = (other, np.array([h.cx, h.cy]) if np.hypot(h.cx - other[0], h.cy - other[1]) > chord
+                            else end)
+                    break
+            if head is not None:
+                break
+        if head is None:
+            keep.append(g)
+            continue
+        arrows.append((tuple(map(float, head[0])), tuple(map(float, head[1]))))
+    return keep, arrows
+
+
+def _clipped_side(s: Shape, full: Shape, box: Box) -> tuple[bool, bool]:
+    """(clipped in x, clipped in y): the shape is narrower (lower) than the full marker and ends on the plot frame,
+    as a marker on the frame drawn clipped to the plot area."""
+    cx = s.w < full.w - 0.3 and (abs(s.rect[0] - box[0]) <= 1.0 or abs(s.rect[2] - box[2]) <= 1.0)
+    cy = s.h < full.h - 0.3 and (abs(s.rect[1] - box[1]) <= 1.0 or abs(s.rect[3] - box[3]) <= 1.0)
+    return cx, cy
+
+
+def _marker_centre(s: Shape, full: Shape, box: Box) -> tuple[float, float]:
+    """A marker's centre; for one clipped by the plot frame, the centre of the whole marker (half the full size in
+    from its edge away from the frame)."""
+    cx, cy = _clipped_side(s, full, box)
+    x, y = s.cx, s.cy
+    if cx:
+        x = s.rect[0] + full.w / 2 if abs(s.rect[2] - box[2]) <= 1.0 else s.rect[2] - full.w / 2
+    if cy:
+        y = s.rect[1] + full.h / 2 if abs(s.rect[3] - box[3]) <= 1.0 else s.rect[3] - full.h / 2
+    return x, y
+
+
+def _add_clipped_markers(clusters: list[list[Shape]], box: Box) -> list[list[Shape]]:
+    """Shapes of a marker set's style and form that are smaller only because the plot frame clips them (a marker
+    at the end of the axis range) join the set: without them a series loses its first or last point."""
+    if len(clusters) < 2:
+        return clusters
+    main = max(clusters, key=len)
+    if len(main) < 2:
+        return clusters
+    full = max(main, key=lambda s: (s.w, s.h))
+    out = [main]
+    for c in clusters:
+        if c is main:
+            continue
+        left = []
+        for s in c:
+            cx, cy = _clipped_side(s, full, box)
+            if (cx or cy) and s.w <= full.w + 0.3 and s.h <= full.h + 0.3 and (cx or abs(s.w - full.w) <= 0.3) \
+                    and (cy or abs(s.h - full.h) <= 0.3):
+                main.append(s)
+            else:
+                left.append(s)
+        if left:
+            out.append(left)
+    return out
 
 
 def _size_clusters(ss: list[Shape], tol: float = 0.3) -> list[list[Shape]]:
@@ -505,6 +688,42 @@ def _size_clusters(ss: list[Shape], tol: float = 0.3) -> list[list[Shape]]:
         else:
             out.append([s])
     return out
+
+
+def _split_edges_by_face(groups: list[_Group], rest: list[Shape]) -> None:
+    """A set of marker edges (stroked outlines of one colour, a black edge is common) whose every marker has a face
+    of its own form and size drawn as a lone filled shape in another colour: markers of a few points each (one
+    point per colour is a point of its own) whose faces did not repeat enough to form a set. The edge set is
+    replaced by one set per face colour, and the faces leave `rest`."""
+    singles = [s for s in rest if s.fill is not None and not _is_white(s.fill) and s.stroke is None]
+    if not singles:
+        return
+    cen = np.array([(s.cx, s.cy) for s in singles])
+    for g in list(groups):
+        if g.kind != "markers" or not g.shapes or any(s.fill is not None or s.stroke is None for s in g.shapes):
+            continue
+        faces = []
+        for e in g.shapes:
+            d = np.hypot(cen[:, 0] - e.cx, cen[:, 1] - e.cy)
+            k = int(np.argmin(d))
+            f = singles[k]
+            if d[k] > 0.3 or abs(f.w - e.w) > 0.6 or abs(f.h - e.h) > 0.6 or f.signature()[:2] != e.signature()[:2] \
+                    or f.fill == e.stroke:
+                break
+            faces.append(f)
+        else:
+            by_fill: dict[str, list[Shape]] = defaultdict(list)
+            for f in faces:
+                by_fill[f.fill].append(f)
+            if len(by_fill) < 2 and len(faces) >= 2:  # one face colour repeating: the faces would have formed a set
+                continue
+            i = groups.index(g)
+            groups[i: i + 1] = [
+                _Group("markers", (ff[0].style_key(), ff[0].signature()), ff, [(f.cx, f.cy) for f in ff], color=fill,
+                       marker=_marker_name(ff[0]), first_idx=min(f.idx for f in ff), faced=True)
+                for fill, ff in by_fill.items()]
+            gone = {id(f) for f in faces}
+            rest[:] = [s for s in rest if id(s) not in gone]
 
 
 def _drop_shared_marker_positions(groups: list[_Group]) -> None:
@@ -548,13 +767,19 @@ def _is_tick(s: Shape, p: Panel) -> bool:
     return False
 
 
-def _drop_text_glyphs(cands: list[Shape]) -> list[Shape]:
+def _drop_text_glyphs(cands: list[Shape], lines: list[TextLine] = ()) -> list[Shape]:
     """Leave out words drawn as glyph outlines (labels, annotations): three or more small filled shapes in a row
-    with at least two different forms. Markers repeat one form, so they stay."""
+    with at least two different forms. Markers repeat one form, so they stay. A shape over 2.5 times as tall or as
+    wide as the figure's text lines is no letter (the piece of a line between two markers, drawn as an outline) and
+    joins no word."""
     from extractors.figures.glyphs import glyph_words
 
     drop: set[int] = set()
-    for word in glyph_words(cands):
+    pool = cands
+    if lines:
+        med = float(np.median([t.bbox[3] - t.bbox[1] for t in lines]))
+        pool = [s for s in cands if max(s.w, s.h) <= 2.5 * med]
+    for word in glyph_words(pool):
         ws, hs = [w.w for w in word], [w.h for w in word]
         row_h = max(w.rect[3] for w in word) - min(w.rect[1] for w in word)
         one_row = row_h <= 1.6 * max(hs) and len({w.fill for w in word}) == 1
@@ -789,7 +1014,7 @@ def _walk(comp: list[int], adj: dict[int, list[int]], cen: np.ndarray) -> list[i
 def _legend_column(g: _Group) -> bool:
     """A marker set of 3-8 points stacked in one column at an even spacing (the samples of a legend, or a column of
     glyphs), or of up to 8 points all on one spot (the parts of one symbol): not data."""
-    if g.kind != "markers" or len(g.points) > 8:
+    if g.kind != "markers" or len(g.points) > 8 or (g.faced and len(g.points) < 3):
         return False
     pts = np.asarray(g.points, dtype=float)
     if np.ptp(pts[:, 0]) < 1.0 and np.ptp(pts[:, 1]) < 1.0:  # all on one spot: parts of one symbol (an arrowhead)
@@ -800,6 +1025,15 @@ def _legend_column(g: _Group) -> bool:
         return False
     d = np.diff(np.sort(pts[:, 1]))
     return bool(d.min() > 0 and d.std() <= 0.1 * d.mean())
+
+
+def _guide_line(g: _Group) -> bool:
+    """A dashed or dotted upright straight line: a guide marking an x value (a transition, a crossing), not a
+    series (a series is a function of x)."""
+    if g.kind != "line" or not g.dashed or len(g.points) < 2:
+        return False
+    pts = np.asarray(g.points, dtype=float)
+    return bool(np.ptp(pts[:, 0]) < 0.5 and np.ptp(pts[:, 1]) > 2.0)
 
 
 def _in_text(g: _Group, lines: list[TextLine]) -> bool:
@@ -1016,6 +1250,36 @@ def _merge_line_markers(groups: list[_Group]) -> list[_Group]:
                 m.first_idx = min(m.first_idx, ln.first_idx)
                 drop.add(id(ln))
                 break
+    # a line broken at each marker (Origin draws the connecting line in pieces that stop at the markers, which then
+    # chain as dashes or stay apart): every piece of the marker's colour lying on the polyline through the markers
+    # (in x order) is that polyline, drawn
+    for m in marks:
+        if len(m.points) < 3:
+            continue
+        poly = np.asarray(sorted(m.points), dtype=float)
+        on: list[_Group] = []
+        for ln in lines:
+            if id(ln) in drop or ln.color != m.color or len(ln.points) > 4 * len(m.points):
+                continue
+            lp = np.asarray(ln.points, dtype=float)
+            if lp[:, 0].min() < poly[0, 0] - 1.0 or lp[:, 0].max() > poly[-1, 0] + 1.0:
+                continue
+            if (_dist_to_polyline(lp, poly) < 1.0).mean() >= 0.9:
+                on.append(ln)
+        if not on:
+            continue
+        # the pieces must draw most of the polyline (else the markers hold strays, e.g. legend samples)
+        mids = (poly[1:] + poly[:-1]) / 2
+        near = np.zeros(len(mids), dtype=bool)
+        for ln in on:
+            near |= _dist_to_polyline(mids, np.asarray(ln.points, dtype=float)) < 1.0
+        if near.mean() < 0.8:
+            continue
+        for ln in on:
+            m.kind = "line+markers"
+            m.width = m.width or ln.width
+            m.first_idx = min(m.first_idx, ln.first_idx)
+            drop.add(id(ln))
     return [g for g in groups if id(g) not in drop]
 
 

@@ -1,0 +1,119 @@
+"""Marker and second-axis habits of real journals: markers clipped by the plot frame, lone markers that the glyph
+reader took for characters, connecting lines broken at each marker, arrows pointing a curve to its y axis."""
+
+import numpy as np
+
+from extractors.figures.common import Shape, TextLine
+from extractors.figures.vector import (
+    _add_clipped_markers,
+    _drop_arrows,
+    _drop_giant_glyph_words,
+    _drop_text_glyphs,
+    _Group,
+    _marker_centre,
+    _merge_line_markers,
+    _right_by_arrows,
+    _right_by_titles,
+    _size_clusters,
+)
+from schemas.figure import Axis
+
+BOX = (50.0, 50.0, 250.0, 200.0)
+
+
+def _square(idx, x0, y0, x1, y1, fill="#ff0000"):
+    segs = [(x0, y0, x1, y0), (x1, y0, x1, y1), (x1, y1, x0, y1), (x0, y1, x0, y0)]
+    return Shape(idx, None, fill, 0.0, False, (x0, y0, x1, y1), segs, 0, True)
+
+
+def test_marker_clipped_by_the_frame_joins_its_set_at_its_true_centre():
+    full = [_square(i, 80 + 30 * i, 120, 84 + 30 * i, 124) for i in range(4)]
+    clipped = _square(9, 248.0, 100, 250.0, 104)  # a 4 pt square centred on the right frame, half cut away
+    clusters = _add_clipped_markers(_size_clusters(full + [clipped]), BOX)
+    assert len(clusters) == 1 and len(clusters[0]) == 5
+    assert _marker_centre(clipped, full[0], BOX) == (250.0, 102.0)
+
+
+def test_small_shape_away_from_the_frame_stays_apart():
+    full = [_square(i, 80 + 30 * i, 120, 84 + 30 * i, 124) for i in range(4)]
+    small = _square(9, 150, 100, 152, 102)
+    clusters = _add_clipped_markers(_size_clusters(full + [small]), BOX)
+    assert sorted(len(c) for c in clusters) == [1, 4]
+
+
+def test_marker_symbol_and_lone_circle_words_are_not_text():
+    m = [_square(i, 80 + 30 * i, 120, 84 + 30 * i, 124) for i in range(5)]
+    words = [TextLine("●", (80, 120, 84, 124), 6.0, (1.0, 0.0)),
+             TextLine("O", (110, 120, 114, 124), 6.0, (1.0, 0.0)),
+             TextLine("K", (140, 120, 144, 124), 6.0, (1.0, 0.0)),
+             TextLine("Temperature", (100, 210, 160, 216), 6.0, (1.0, 0.0))]
+    lines, text = _drop_giant_glyph_words(m, words, {0, 1, 2})
+    assert [t.text for t in lines] == ["K", "Temperature"]  # a letter is not taken for a marker
+    assert text == {2}
+
+
+def test_long_line_piece_between_markers_is_no_letter():
+    sq = [_square(0, 100, 100, 103, 103, "#000000"), _square(1, 120, 100, 123, 103, "#000000")]
+    bar = Shape(2, None, "#000000", 0.0, False, (103, 101.2, 120, 101.8),
+                [(103, 101.2, 120, 101.2), (120, 101.2, 120, 101.8), (120, 101.8, 103, 101.8),
+                 (103, 101.8, 103, 101.2)], 0, True)
+    text = [TextLine("0.5", (60, 210, 70, 216), 6.0, (1.0, 0.0))]
+    assert len(_drop_text_glyphs(sq + [bar], text)) == 3
+
+
+def test_line_broken_at_each_marker_is_the_markers_polyline():
+    pts = [(60.0 + 30 * i, 150.0 - 10 * i + 5 * (i % 2)) for i in range(6)]
+    m = _Group("markers", ("m",), points=list(pts), color="#ff0000")
+    pieces = []
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):  # noqa: B905
+        a, b = np.array([x0, y0]), np.array([x1, y1])
+        u = (b - a) / np.hypot(*(b - a))
+        p0, p1 = a + 3 * u, b - 3 * u  # stops short of both markers
+        pieces.append(_Group("line", ("l",), points=[tuple(p0), tuple((p0 + p1) / 2), tuple(p1)], color="#ff0000"))
+    out = _merge_line_markers([m, *pieces])
+    assert len(out) == 1 and out[0].kind == "line+markers" and len(out[0].points) == 6
+
+
+def test_markers_with_stray_points_keep_their_fit_line_apart():
+    data = [(60.0 + 30 * i, 150.0) for i in range(5)]
+    strays = [(150.0, 100.0), (170.0, 95.0), (190.0, 98.0)]  # legend samples among the markers
+    m = _Group("markers", ("m",), points=sorted(data + strays), color="#000000")
+    ln = _Group("line", ("l",), points=list(data), color="#000000")
+    out = _merge_line_markers([m, ln])
+    assert len(out) == 2
+
+
+def test_arrow_is_dropped_and_names_the_right_axis():
+    curve_l = _Group("line+markers", ("a",), points=[(60, 180), (150, 150), (240, 100)], color="#000000")
+    curve_r = _Group("line+markers", ("b",), points=[(60, 80), (150, 90), (240, 70)], color="#ff0000")
+    shaft = _Group("line", ("s",), points=[(100, 95), (101, 95), (130, 95), (131, 95)], color="#ff0000")
+    head = Shape(50, None, "#ff0000", 0.0, False, (130, 93.5, 134, 96.5),
+                 [(130, 93.5, 134, 95), (134, 95, 130, 96.5), (130, 96.5, 130, 93.5)], 0, True)
+    groups, arrows = _drop_arrows([curve_l, curve_r, shaft], [head], 10.0)
+    assert groups == [curve_l, curve_r] and len(arrows) == 1
+    assert arrows[0][1][0] > arrows[0][0][0]  # points right
+    assert _right_by_arrows(groups, arrows) == {id(curve_r)}
+
+
+def test_ambiguous_arrow_assigns_nothing():
+    a = _Group("line", ("a",), points=[(60, 100), (240, 100)], color="#000000")
+    b = _Group("line", ("b",), points=[(60, 110), (240, 110)], color="#ff0000")
+    assert _right_by_arrows([a, b], [((100.0, 105.0), (130.0, 105.0))]) is None
+
+
+def test_title_naming_a_legend_label_keeps_that_series_on_its_axis():
+    a = _Group("line", ("a",), points=[(60, 100)], color="#0000ff", label="scaling exponent q")
+    b = _Group("line", ("b",), points=[(60, 110)], color="#ff0000", label="field Bc2(0)")
+    ya = Axis(title="scalingexponentq", side="left")
+    y2a = Axis(title=None, side="right")
+    assert _right_by_titles([a, b], ya, y2a) == {id(b)}
+    assert _right_by_titles([a, b], Axis(title="Temperature (K)"), y2a) is None
+
+
+def test_dashed_upright_line_is_a_guide_not_a_series():
+    from extractors.figures.vector import _guide_line
+
+    guide = _Group("line", ("g",), points=[(120.0, 60.0), (120.0, 80.0), (120.0, 100.0)], color="#808080", dashed=True)
+    level = _Group("line", ("h",), points=[(60.0, 120.0), (120.0, 120.0), (200.0, 120.0)], color="#000000", dashed=True)
+    solid = _Group("line", ("s",), points=[(120.0, 60.0), (120.0, 100.0)], color="#000000")
+    assert _guide_line(guide) and not _guide_line(level) and not _guide_line(solid)
