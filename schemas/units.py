@@ -85,7 +85,7 @@ _EARLY = [
     (re.compile(r"degrees?\s(?:Celsius|centigrade|C)(?![a-zA-Z])"), " degC "),
     (re.compile(r"degrees?\s(?:Fahrenheit|F)(?![a-zA-Z])"), " degF "),
     (re.compile(r"degrees?\sKelvin(?![a-zA-Z])"), " K "),
-    (re.compile(rf"[{_DEGREE}]\s?C(?![a-zA-Z])|℃|^o\s?C(?![a-zA-Z])"), " degC "),  # "700 o C": a flattened °
+    (re.compile(rf"[{_DEGREE}]\s?C(?![a-zA-Z])|℃|^(?:o\s?|['’])C(?![a-zA-Z])"), " degC "),  # "700 o C": a flattened °
     (re.compile(rf"[{_DEGREE}]\s?F(?![a-zA-Z])|℉"), " degF "),
     (re.compile(rf"[{_DEGREE}]\s?K(?![a-zA-Z])"), " K "),
     (re.compile(rf"[{_DEGREE}]\s?[NSEW](?![a-zA-Z])"), " degree "),  # latitude, longitude

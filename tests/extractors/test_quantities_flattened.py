@@ -114,3 +114,32 @@ def test_a_flattened_power_before_a_counted_noun():
 
 def test_a_lost_space_after_a_unit_is_no_glued_factor():
     assert [q.raw for q in find_quantities("from 3 K to 300 K.A sample")] == ["3 K to 300 K"]
+
+
+def test_two_values_each_with_its_unit_are_two_mentions():
+    assert [q.raw for q in find_quantities("at 1.3 mm and 3 mm depth")] == ["1.3 mm", "3 mm"]
+    assert [q.raw for q in find_quantities("yields of 45% or 50% were")] == ["45%", "50%"]
+
+
+def test_a_shared_unit_or_a_respectively_keeps_the_list():
+    assert [q.kind for q in find_quantities("at 1.2 and 1.5 eV")] == ["list"]
+    assert [q.kind for q in find_quantities("at 4.5 kg, 6 kg and 13 kg")] == ["list"]
+    assert [q.kind for q in find_quantities("Tc is 11 K and 16 K, respectively, for A and B")] == ["list"]
+
+
+def test_between_is_an_interval_in_either_order():
+    q = _one("tuned between 2.4 eV and 1.8 eV as")
+    assert (q.kind, q.values) == ("interval", (1.8, 2.4))
+
+
+@pytest.mark.parametrize(
+    "text,raw,unit",
+    [
+        ("buffer (pH 7.5) containing", "pH 7.5", None),
+        ("up to 60'C as", "60'C", "degC"),
+        ("is 2 atg for", "2 atg", "atg"),
+    ],
+)
+def test_ph_in_brackets_ocr_degrees_and_gauge_atmospheres(text, raw, unit):
+    q = _one(text)
+    assert (q.raw, q.unit) == (raw, unit)
