@@ -100,6 +100,7 @@ class _Num:
     sign: int | None  # index of a leading minus/plus sign that belongs to the number
     word: bool = False  # spelled out: "two", "twenty-five", "sevenfold"
     comma: bool = False  # decimal comma: "0,05"
+    scale: float = 1.0  # a scale word after the digits: "15 million" (value already multiplied)
 
 
 def _exponent(text: str) -> int:
@@ -213,6 +214,8 @@ def _numbers(text: str) -> list[_Num]:
             out.append(n)
     if len(out) > 1 and "10" in text:
         out = _flat_powers(text, out)
+    if _HAS_SCALE.search(text):
+        out = [_scaled(text, n) for n in out]
     words = _word_numbers(text) if _HAS_WORD.search(text) else []
     return sorted(out + words, key=lambda n: n.start) if words else out
 
@@ -298,6 +301,20 @@ def _flat_power_at(text: str, nums: list[_Num], i: int) -> tuple[_Num, int] | No
     return _Num(a.start, end, a.value * 10.0**exp, None, a.decimals, False, a.sign), used
 
 
+_HAS_SCALE = re.compile(r"(?:hundred|thousand|million|billion|trillion)(?![A-Za-z])")
+_SCALE_AFTER = re.compile(rf"{WS}(?P<s>hundred|thousand|million|billion|trillion)(?![A-Za-z])")
+_SCALE_OF = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+
+
+def _scaled(text: str, n: _Num) -> _Num:
+    """ "15 million", "3.8 billion years": digits with a scale word."""
+    m = _SCALE_AFTER.match(text, n.end)
+    if m is None or n.word or n.unc is not None:
+        return n
+    f = _SCALE_OF[m.group("s")]
+    return dataclasses.replace(n, end=m.end(), value=n.value * f, integer=False, scale=f)
+
+
 _HAS_WORD = re.compile(r"(?i)zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|teen|ty\b|half|dozen")
 
 
@@ -341,7 +358,7 @@ _BY_BASIS = re.compile(rf"{WS}by{WS}(?:weight|volume|mass|moles?|mol)(?![A-Za-z]
 _LENGTHS = frozenset("m cm mm μm µm um nm km".split())
 # separators between unit factors; a glued dot only before a lowercase factor ("mPa.s", "Ω.cm"; "300 K.A sample" is
 # a sentence whose space was lost)
-_SEP = re.compile(rf"{WS}?/{WS}?\(?|{WS}?[·⋅∙•*]{WS}?|{WS}(?=[{_LETTERS}])|\.(?=[a-zµμΩΩ])")
+_SEP = re.compile(rf"{WS}?/{WS}?\(?|{WS}?[·⋅∙•*]{WS}?|{WS}per{WS}(?=[{_LETTERS}])|{WS}(?=[{_LETTERS}])|\.(?=[a-zµμΩΩ])")
 
 # English words and pint oddities that are never units after a number ("at 5 K in air", "5 a").
 STOP = frozenset(
@@ -554,7 +571,7 @@ class _Item:
 
 _PAREN_PM = re.compile(rf"{WS}?\({WS}?(?:±|\+/-|\+/−|\+−|\+-){WS}?")
 _PAREN_CLOSE = re.compile(rf"{WS}?\)")
-_FOLD = re.compile(r"[-‐]?fold\b")
+_FOLD = re.compile(rf"(?:[-‐]|{WS})?fold\b")
 _PM = re.compile(rf"{WS}{{0,2}}(?:±|\+/-|\+/−|\+−|\+-|∓){WS}{{0,2}}")
 
 
@@ -688,6 +705,8 @@ def _interval(text: str, nums: list[_Num], first: _Item, opener: str | None) -> 
     if first.unit is not None and (second.unit is None or not _same_unit_kind(first.unit, second.unit)):
         return None
     lo = first.value
+    if second.num.scale != 1.0 and first.num.scale == 1.0:  # "10 to 15 million": the scale holds for both ends
+        lo *= second.num.scale
     if first.unit is not None and second.unit is not None and first.unit.norm != second.unit.norm:
         try:  # "30 minutes to 20 hours", "10 µm and 1 cm": both ends in the unit written last
             lo = convert([lo], first.unit.norm, second.unit.norm)[0]

@@ -111,6 +111,7 @@ _PHRASES = [
         r"\1/ formula_unit ",
     ),
     (re.compile(r"(?<![A-Za-z])f\.\s?u\.?"), " formula_unit "),
+    (re.compile(r"\s+per\s+"), " / "),  # "kilometers per hour", "mg per mL" (after "μB per Mn" above)
     (re.compile(r"(?<![A-Za-z])(?:a\.\s?u\.?|arb\.?\s?units?)", re.I), " arbitrary_unit "),
     (re.compile(r"(?<![A-Za-z])C-rate(?![a-zA-Z])"), " C_rate "),
     (re.compile(r"(?<![A-Za-z])AU(?![a-zA-Z])"), " au "),  # astronomical unit (pint's AU is an absorbance unit)

@@ -143,3 +143,18 @@ def test_between_is_an_interval_in_either_order():
 def test_ph_in_brackets_ocr_degrees_and_gauge_atmospheres(text, raw, unit):
     q = _one(text)
     assert (q.raw, q.unit) == (raw, unit)
+
+
+@pytest.mark.parametrize(
+    "text,raw,values,unit",
+    [
+        ("at 25 and 30 kilometers per hour here", "25 and 30 kilometers per hour", (25.0, 30.0), "kilometers*hour**-1"),
+        ("dissolved 5 mg per mL of", "5 mg per mL", (5.0,), "mg*mL**-1"),
+        ("a 20-40 fold increase", "20-40 fold", (20.0, 40.0), None),
+        ("about 4 billion years ago", "4 billion years", (4e9,), "years"),
+        ("watched by 10 to 15 million people", "10 to 15 million", (1e7, 1.5e7), None),
+    ],
+)
+def test_per_fold_and_scale_words(text, raw, values, unit):
+    q = _one(text)
+    assert (q.raw, q.values, q.unit) == (raw, values, unit)
