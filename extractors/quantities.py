@@ -702,12 +702,17 @@ def _interval(text: str, nums: list[_Num], first: _Item, opener: str | None) -> 
     j, sign = nxt
     second = _item(text, nums, j)
     hi = sign * second.num.value
-    if first.unit is not None and (second.unit is None or not _same_unit_kind(first.unit, second.unit)):
+    prefix_unit = first.unit is not None and first.unit.start < first.num.start  # "€ 10 to 15 million"
+    if (
+        first.unit is not None
+        and not prefix_unit
+        and (second.unit is None or not _same_unit_kind(first.unit, second.unit))
+    ):
         return None
     lo = first.value
     if second.num.scale != 1.0 and first.num.scale == 1.0:  # "10 to 15 million": the scale holds for both ends
         lo *= second.num.scale
-    if first.unit is not None and second.unit is not None and first.unit.norm != second.unit.norm:
+    if not prefix_unit and first.unit is not None and second.unit is not None and first.unit.norm != second.unit.norm:
         try:  # "30 minutes to 20 hours", "10 µm and 1 cm": both ends in the unit written last
             lo = convert([lo], first.unit.norm, second.unit.norm)[0]
         except (UnitError, ValueError, ArithmeticError):
@@ -908,6 +913,8 @@ def _isotope(text: str, n: _Num, end: int) -> bool:
     return z is not None and z <= n.value <= 3 * z + 30
 
 
+_CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY"}
+_CURRENCY = re.compile(rf"{WS}?(?P<c>[€$£¥](?:SU)?)")  # read backwards: "€ ", "US$"
 # Backwards patterns (see _before): "pH 7", "stearate1 mg", "CTC/7.5 ml", "biosynthesis. 49".
 _PH = re.compile(rf"(?:{WS}*={WS}*|{WS}+fo{WS}+|{WS}*)Hp(?![A-Za-z])")
 _GLUED_BEFORE = re.compile(r"[a-z]{3,}[A-Za-z](?![A-Za-z])|/[A-Za-z]{2,}(?![A-Za-z])")
@@ -1048,6 +1055,12 @@ def _parse_at(text: str, nums: list[_Num], i: int) -> tuple[QuantityMention | No
     first = _item(text, nums, i)
     if n.comma and first.unit is None:  # "0,05%" is a decimal comma; a bare "25,26" is more likely citations
         return None, [first], first.next
+    cur = _before(_CURRENCY, text, first.begin, 6) if first.unit is None and n.sign is None else None
+    if cur is not None:  # "€ 668 million", "US$ 5": the currency is the unit, written before the number
+        sym = cur[0].group("c")[::-1]
+        start = cur[1]
+        unit = _Unit(start, start + len(sym), sym, _CURRENCIES[sym[-1]])
+        first = dataclasses.replace(first, begin=start, unit=unit)
     pre = _prefix(text, first.begin)
     if pre is None:
         ph = _before(_PH, text, first.begin, 12)

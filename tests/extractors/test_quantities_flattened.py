@@ -158,3 +158,16 @@ def test_ph_in_brackets_ocr_degrees_and_gauge_atmospheres(text, raw, unit):
 def test_per_fold_and_scale_words(text, raw, values, unit):
     q = _one(text)
     assert (q.raw, q.values, q.unit) == (raw, values, unit)
+
+
+@pytest.mark.parametrize(
+    "text,raw,unit",
+    [
+        ("revenue of € 668 million in", "€ 668 million", "EUR"),
+        ("costs US$ 5 per kg", "US$ 5", "USD"),
+        ("from € 10 to 15 million", "€ 10 to 15 million", "EUR"),
+    ],
+)
+def test_a_currency_before_the_number_is_its_unit(text, raw, unit):
+    q = _one(text)
+    assert (q.raw, q.unit) == (raw, unit)
