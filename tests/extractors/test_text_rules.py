@@ -445,3 +445,9 @@ def test_a_qualifier_in_parentheses_stays_with_its_term():
 def test_the_property_claims_a_value_when_the_others_are_bare_counts():
     s = "Below 17 K, one LiFeAs crystal shows its Tc."
     assert ("LiFeAs", 17.0) in _tc_pairs(s)
+
+
+def test_a_magnetization_measurement_does_not_make_tc_a_curie_temperature():
+    # magnetization and susceptibility are how a superconducting Tc is measured; only ferromagnetic cues decide Curie
+    s = "Magnetization measurements on the paramagnetic sample of MgB2 give T c = 39 K."
+    assert ("MgB2", 39.0) in _tc_pairs(s)
