@@ -388,6 +388,7 @@ ELEMENTS = frozenset(
     "In Sn Sb Te Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn "
     "Fr Ra Ac Th Pu Am Cm".split()
 )
+_ELEMENT_UNITS = frozenset("C F K N S V W B H".split())
 _SINGLE_OK = frozenset("ACFGJKLMNSTVW")
 # Factors that may follow another unit after a plain space without an exponent: "mA h", "μΩ cm", "Pa s".
 CO_FACTORS = frozenset("s h m g cm mm nm μm µm um km kg mg K Pa min mol Ω".split())
@@ -700,7 +701,7 @@ def _interval(text: str, nums: list[_Num], first: _Item, opener: str | None) -> 
     if nxt is None:
         return None
     j, sign = nxt
-    second = _item(text, nums, j)
+    second = _element_not_unit(text, _item(text, nums, j))
     hi = sign * second.num.value
     prefix_unit = first.unit is not None and first.unit.start < first.num.start  # "€ 10 to 15 million"
     if (
@@ -847,8 +848,35 @@ def _is_year(it: _Item) -> bool:
     return n.integer and n.sign is None and 1800 <= n.value <= 2100 and n.end - n.start == 4
 
 
+_EL = "|".join(sorted(ELEMENTS | set("H B C N O F P S K V Y I W U".split()), key=len, reverse=True))
+_COMP_NUM = r"\d{1,2}\.\d{1,4}"
+_COMP_PAIR = rf"(?:{_EL}){WS}{{1,2}}{_COMP_NUM}(?:{WS}?[-–]{WS}?{_COMP_NUM})?"
+# an alloy composition written out: "C 0.23 Si 0.05 Mn 0.30 Ni 3.56 Cr 1.66" (four or more element-amount pairs,
+# every amount a decimal: a formula flattened by PDF extraction has integer subscripts, "Ba 2 Cu 3 O 7")
+_COMPOSITION = re.compile(rf"(?<![A-Za-z\d.])(?:{_COMP_PAIR}{WS}{{1,2}}){{3,}}{_COMP_PAIR}(?![\d.])")
+
+
+def _in_composition(text: str, start: int, end: int) -> bool:
+    lo = max(0, start - 160)
+    for m in _COMPOSITION.finditer(text, lo, min(len(text), end + 160)):
+        if m.start() <= start and end <= m.end():
+            return True
+        if m.start() > start:
+            break
+    return False
+
+
+def _element_not_unit(text: str, it: _Item) -> _Item:
+    """ "P 0.009 S 0.012", "Mo 0.3 - 0.39 V 0.09": in a composition a one-letter element is not a unit."""
+    if it.unit is not None and it.unit.raw in _ELEMENT_UNITS and _in_composition(text, it.begin, it.num.end):
+        return dataclasses.replace(it, unit=None, end=it.num.end)
+    return it
+
+
 def _bad_unitless(text: str, start: int, end: int, items: list[_Item]) -> bool:
     """A unitless number that is a year, date, time, ratio, fraction, section number, enumeration..."""
+    if not items[0].num.integer and _in_composition(text, start, end):
+        return False
     if all(_is_year(it) for it in items):
         return True
     before = text[start - 1] if start > 0 else ""
@@ -1052,7 +1080,7 @@ def _parse_at(text: str, nums: list[_Num], i: int) -> tuple[QuantityMention | No
                     first.next,
                 )
         return None, [], i + 1
-    first = _item(text, nums, i)
+    first = _element_not_unit(text, _item(text, nums, i))
     if n.comma and first.unit is None:  # "0,05%" is a decimal comma; a bare "25,26" is more likely citations
         return None, [first], first.next
     cur = _before(_CURRENCY, text, first.begin, 6) if first.unit is None and n.sign is None else None

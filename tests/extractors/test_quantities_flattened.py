@@ -171,3 +171,19 @@ def test_per_fold_and_scale_words(text, raw, values, unit):
 def test_a_currency_before_the_number_is_its_unit(text, raw, unit):
     q = _one(text)
     assert (q.raw, q.unit) == (raw, unit)
+
+
+def test_an_alloy_composition_written_out():
+    text = "steel: C 0.23 Si 0.05 Mn 0.30 Ni 3.56 Cr 1.66 Mo 0.40 V 0.12 P 0.009 S 0.012 Fe balance"
+    qs = find_quantities(text)
+    assert [q.raw for q in qs] == ["0.23", "0.05", "0.30", "3.56", "1.66", "0.40", "0.12", "0.009", "0.012"]
+    assert all(q.unit is None for q in qs)  # "V 0.12", "S 0.012": vanadium and sulphur, no volts or siemens
+    ranges = find_quantities(
+        "ranges: C 0.2 - 0.23 Si 0.03 - 0.16 Mn 0.01 - 0.5 Ni 3.42 - 3.68 Mo 0.3 - 0.39 V 0.09 - 0.16"
+    )
+    assert [q.kind for q in ranges] == ["interval"] * 6
+
+
+@pytest.mark.parametrize("text", ["the Y 0.8 Ca 0.2 Ba 2 Cu 3 O 7 sample", "a La 1.85 Sr 0.15 CuO 4 film"])
+def test_a_flattened_formula_is_no_composition(text):
+    assert find_quantities(text) == []
