@@ -115,8 +115,8 @@ def _drop_giant_glyph_words(shapes: list[Shape], lines: list[TextLine], text_sha
     return [t for t in lines if not any(t is b for b in bad)], text_shapes - free
 
 
-_MARKER_LIKE = "Oo口xX"  # letters that a marker's outline is read as (circle, square, cross); never a digit: a
-# lone "0" is a tick label
+_MARKER_LIKE = "Oo口xX"  # letters that a marker's outline is read as (circle, square, cross); a lone "0" only when
+# stroked (text glyphs are filled, a "0" is mostly a tick label)
 
 
 def _lone_marker_words(shapes: list[Shape], lines: list[TextLine], text_shapes: set[int], bad: list) -> list:
@@ -133,12 +133,13 @@ def _lone_marker_words(shapes: list[Shape], lines: list[TextLine], text_shapes: 
     out = []
     for t in lines:
         ch = "".join(t.text.split())
-        if any(t is b for b in bad) or len(ch) != 1 or (ch.isalnum() and ch not in _MARKER_LIKE) \
-                or parse_tick(t.text) is not None:
+        if any(t is b for b in bad) or len(ch) != 1 or (ch.isalnum() and ch not in _MARKER_LIKE + "0"):
             continue
         inside = [s for s in texts if t.bbox[0] - 0.5 <= s.rect[0] and s.rect[2] <= t.bbox[2] + 0.5
                   and t.bbox[1] - 0.5 <= s.rect[1] and s.rect[3] <= t.bbox[3] + 0.5]
         if not 1 <= len(inside) <= 3:  # a marker may be drawn as a face and an edge
+            continue
+        if ch == "0" and any(s.stroke is None for s in inside):
             continue
         if all(sum(1 for s in by_form.get((g.style_key(), g.signature()), ())
                    if abs(s.w - g.w) <= 0.3 and abs(s.h - g.h) <= 0.3) >= 2 for g in inside):
@@ -469,6 +470,36 @@ def _legend(p: Panel, shapes: list[Shape], lines: list[TextLine], tick_lines: se
     return entries, in_legend
 
 
+def _text_frames(p: Panel, shapes: list[Shape], lines: list[TextLine], tick_lines: set[int]) -> list[Box]:
+    """Drawn rectangles centred in the plot area, at most a third of it, that hold text (not tick labels): legend
+    frames and text boxes. What lies within one is a legend sample or an annotation, never data."""
+    x0, y0, x1, y1 = p.box
+    bw, bh = x1 - x0, y1 - y0
+    texts = [t for t in lines if id(t) not in tick_lines and not _PANEL_LABEL.match(t.plain.strip())]
+    if not texts:
+        return []
+    out: list[Box] = []
+    for s in shapes:
+        r = s.rect
+        if not (15.0 <= s.w <= 0.7 * bw and 8.0 <= s.h <= 0.7 * bh and s.w * s.h <= bw * bh / 3):
+            continue
+        if not _inside(s.cx, s.cy, p.box, 0.0):  # a legend may stick out of the plot area
+            continue
+        if not (_is_box(s) or _is_box_outline(s)):
+            continue
+        if any(r[0] <= t.bbox[0] and t.bbox[2] <= r[2] and r[1] <= t.bbox[1] and t.bbox[3] <= r[3] for t in texts):
+            out.append(r)
+    return out
+
+
+def _is_box_outline(s: Shape) -> bool:
+    """A closed axis-aligned rectangle drawn with all four sides' vertices (a filled frame of one subpath)."""
+    v = s.vertices()
+    if len(v) < 4 or not s.closed or len(s.segments) > 8:
+        return False
+    return all(abs(x0 - x1) < 0.05 or abs(y0 - y1) < 0.05 for x0, y0, x1, y1 in s.segments)
+
+
 def _join_words(texts: list[TextLine]) -> list[TextLine]:
     """Words on one row with gaps under one text height joined into one line ("5.5" + "K" -> "5.5 K"): OCR'd
     glyph outlines come as words, and a legend label is the whole row after its sample."""
@@ -491,10 +522,14 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
     bw, bh = box[2] - box[0], box[3] - box[1]
     tick_lines = {id(t) for ax in (p.x, p.y, p.y2) if ax is not None for t, _ in ax.labels}
     legend, in_legend = _legend(p, shapes, lines, tick_lines, text_shapes)
+    frames = _text_frames(p, shapes, lines, tick_lines)
     cands: list[Shape] = []
     for s in shapes:
         if s.idx in axis_shapes or s.idx in in_legend or not s.segments:
             continue
+        if frames and any(f[0] <= s.rect[0] and s.rect[2] <= f[2] and f[1] <= s.rect[1] and s.rect[3] <= f[3]
+                          for f in frames):
+            continue  # a legend's (or a text box's) frame and what it holds
         if s.stroke is None and (s.fill is None or _is_white(s.fill)):
             continue
         if _is_white(s.color) and s.stroke is not None and _is_white(s.stroke):

@@ -117,3 +117,29 @@ def test_dashed_upright_line_is_a_guide_not_a_series():
     level = _Group("line", ("h",), points=[(60.0, 120.0), (120.0, 120.0), (200.0, 120.0)], color="#000000", dashed=True)
     solid = _Group("line", ("s",), points=[(120.0, 60.0), (120.0, 100.0)], color="#000000")
     assert _guide_line(guide) and not _guide_line(level) and not _guide_line(solid)
+
+
+def test_legend_frame_and_its_samples_are_found():
+    from extractors.figures.axes import AxisLine, CalAxis, Panel
+    from extractors.figures.vector import _text_frames
+
+    frame = Shape(1, "#000000", None, 0.5, False, (180, 60, 240, 90),
+                  [(180, 60, 240, 60), (240, 60, 240, 90), (240, 90, 180, 90), (180, 90, 180, 60)], 0, True)
+    label = TextLine("50 mT", (200, 70, 230, 78), 6.0, (1.0, 0.0))
+    ax = CalAxis(AxisLine("h", 200.0, 50.0, 250.0), "bottom", [])
+    ay = CalAxis(AxisLine("v", 50.0, 50.0, 200.0), "left", [])
+    p = Panel(BOX, ax, ay)
+    assert _text_frames(p, [frame], [label], set()) == [(180, 60, 240, 90)]
+    assert _text_frames(p, [frame], [], set()) == []  # an empty box is not a legend
+
+
+def test_lone_zero_is_a_marker_only_when_stroked():
+    rings = [Shape(i, "#000000", None, 0.5, False, (80 + 30 * i, 120, 84 + 30 * i, 124),
+                   [(80 + 30 * i, 122, 84 + 30 * i, 122), (84 + 30 * i, 122, 80 + 30 * i, 122)], 2, True)
+             for i in range(4)]
+    glyphs = [Shape(10 + i, None, "#000000", 0.0, False, (80 + 30 * i, 150, 84 + 30 * i, 154),
+                    [(80 + 30 * i, 152, 84 + 30 * i, 152), (84 + 30 * i, 152, 80 + 30 * i, 152)], 2, True)
+              for i in range(4)]
+    words = [TextLine("0", (80, 120, 84, 124), 6.0, (1.0, 0.0)), TextLine("0", (80, 150, 84, 154), 6.0, (1.0, 0.0))]
+    lines, text = _drop_giant_glyph_words(rings + glyphs, words, {0, 10})
+    assert [t.bbox[1] for t in lines] == [150] and text == {10}
