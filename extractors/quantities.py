@@ -942,7 +942,8 @@ def _isotope(text: str, n: _Num, end: int) -> bool:
 
 
 _CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY"}
-_CURRENCY = re.compile(rf"{WS}?(?P<c>[€$£¥](?:SU)?)")  # read backwards: "€ ", "US$"
+# read backwards: "€ 5", "£5", "$5", "US$ 5"; a lone "$ 5" is more often a symbol font misread ("T c $ 37 K" for ≈)
+_CURRENCY = re.compile(rf"{WS}?(?P<c>[€£¥]|\$SU)|(?P<c2>\$)(?![A-Za-z\d])")
 # Backwards patterns (see _before): "pH 7", "stearate1 mg", "CTC/7.5 ml", "biosynthesis. 49".
 _PH = re.compile(rf"(?:{WS}*={WS}*|{WS}+fo{WS}+|{WS}*)Hp(?![A-Za-z])")
 _GLUED_BEFORE = re.compile(r"[a-z]{3,}[A-Za-z](?![A-Za-z])|/[A-Za-z]{2,}(?![A-Za-z])")
@@ -1085,7 +1086,7 @@ def _parse_at(text: str, nums: list[_Num], i: int) -> tuple[QuantityMention | No
         return None, [first], first.next
     cur = _before(_CURRENCY, text, first.begin, 6) if first.unit is None and n.sign is None else None
     if cur is not None:  # "€ 668 million", "US$ 5": the currency is the unit, written before the number
-        sym = cur[0].group("c")[::-1]
+        sym = (cur[0].group("c") or cur[0].group("c2"))[::-1]
         start = cur[1]
         unit = _Unit(start, start + len(sym), sym, _CURRENCIES[sym[-1]])
         first = dataclasses.replace(first, begin=start, unit=unit)

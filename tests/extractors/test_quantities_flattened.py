@@ -187,3 +187,8 @@ def test_an_alloy_composition_written_out():
 @pytest.mark.parametrize("text", ["the Y 0.8 Ca 0.2 Ba 2 Cu 3 O 7 sample", "a La 1.85 Sr 0.15 CuO 4 film"])
 def test_a_flattened_formula_is_no_composition(text):
     assert find_quantities(text) == []
+
+
+@pytest.mark.parametrize("text", ["the T c $ 37À38 K here", "(T c $ 4:5 K), and", "T$5 x"])
+def test_a_lone_dollar_before_a_space_is_no_currency(text):
+    assert all(q.unit != "USD" for q in find_quantities(text))
