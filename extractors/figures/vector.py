@@ -636,8 +636,9 @@ def _drop_arrows(groups: list[_Group], cands: list[Shape], small: float) -> tupl
     """Straight short lines with an arrowhead (a small filled shape of the line's colour at one end) are arrows, not
     data: dropped, and returned as (tail, head) page points (an arrow from a curve to an axis says which y axis the
     curve is read on)."""
+    in_sets = {id(s) for g in groups if g.kind != "line" and len(g.points) >= 2 for s in g.shapes}
     heads = [s for s in cands if s.fill is not None and not _is_white(s.fill) and s.w <= small and s.h <= small
-             and len(s.segments) >= 3]
+             and len(s.segments) >= 3 and id(s) not in in_sets]  # a marker of a data set is no arrowhead
     if not heads:
         return groups, []
     keep, arrows = [], []

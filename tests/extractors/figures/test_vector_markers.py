@@ -143,3 +143,11 @@ def test_lone_zero_is_a_marker_only_when_stroked():
     words = [TextLine("0", (80, 120, 84, 124), 6.0, (1.0, 0.0)), TextLine("0", (80, 150, 84, 154), 6.0, (1.0, 0.0))]
     lines, text = _drop_giant_glyph_words(rings + glyphs, words, {0, 10})
     assert [t.bbox[1] for t in lines] == [150] and text == {10}
+
+
+def test_short_fit_line_ending_on_a_data_marker_is_no_arrow():
+    marks = [_square(i, 98 + 15 * i, 93, 102 + 15 * i, 97, fill="#ff0000") for i in range(3)]
+    m = _Group("markers", ("m",), marks, [(s.cx, s.cy) for s in marks], color="#ff0000")
+    fit = _Group("line", ("f",), points=[(60.0, 95.0), (80.0, 95.0), (130.0, 95.0)], color="#ff0000")
+    groups, arrows = _drop_arrows([m, fit], marks, 10.0)
+    assert len(groups) == 2 and arrows == []
