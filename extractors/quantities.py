@@ -930,6 +930,7 @@ _BY_Z = (
 ).split()
 _Z = {el: z for z, el in enumerate(_BY_Z, 1)}
 _SYMBOL_AFTER = re.compile(rf"{WS}(?P<el>[A-Z][a-z]?)(?![A-Za-z])")
+_POWER_AFTER = re.compile(r" ?(?:[−\-–⁻]? ?[\d⁰¹²³⁴⁵⁶⁷⁸⁹]|\^)")
 
 
 def _isotope(text: str, n: _Num, end: int) -> bool:
@@ -937,7 +938,9 @@ def _isotope(text: str, n: _Num, end: int) -> bool:
     if not n.integer or n.word or n.sign is not None:
         return False
     m = _SYMBOL_AFTER.match(text, end)
-    z = _Z.get(m.group("el")) if m else None
+    if m is None or _POWER_AFTER.match(text, m.end()):  # "170 Am−2", "5 Cm^-1": a unit with a power, not an element
+        return False
+    z = _Z.get(m.group("el"))
     return z is not None and z <= n.value <= 3 * z + 30
 
 

@@ -523,3 +523,11 @@ def test_word_units_and_a_bullet_for_the_degree_sign(text, raw, unit):
 
 def test_a_bullet_before_a_capitalised_word_is_no_degree():
     assert find_quantities("item • Cells") == []
+
+
+def test_unit_with_a_power_is_not_an_isotope_mass_number():
+    """'170 Am−2' (a table cell probed with its header unit) is amperes per square metre, not americium-170;
+    '75 As' and '1 H-NMR' stay mass numbers."""
+    assert [q.raw for q in find_quantities("170 Am−2")] == ["170"]
+    assert find_quantities("the 75 As signals") == []
+    assert find_quantities("1 H-NMR spectra") == []
