@@ -350,7 +350,7 @@ _ATOM = re.compile(
 # Exponents: "^-1", "⁻¹", "-1", "2", "1/2", and " −1" (a superscript that PDF extraction set apart).
 _EXP = re.compile(
     rf"\^{WS}?\{{?\(?[-+−]?\d(?:\.\d|/\d)?\)?\}}?|[⁻⁺]?[{SUP}]{{1,2}}|(?:[-−]\d|[234]|[13]/2)(?!\d)(?!\.\d)"
-    rf"|{WS}−\d(?!\d|\.\d)|[−-]{WS}[1-3](?!\d|\.\d)"
+    rf"|{WS}−\d(?!\d|\.\d)|[−-]{WS}[1-3](?!\d|\.\d)|{WS}-[1-3](?![\d.,]\d|\d)(?={WS}?[{_LETTERS}])"
 )
 # A square or cube that PDF extraction set apart from a length unit: "20 μm 2", "mA cm 2", "cm 2 V −1 s −1".
 _SPACED_POWER = re.compile(rf"{WS}[23](?![\d.,]\d|\d)")

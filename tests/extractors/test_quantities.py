@@ -531,3 +531,10 @@ def test_unit_with_a_power_is_not_an_isotope_mass_number():
     assert [q.raw for q in find_quantities("170 Am−2")] == ["170"]
     assert find_quantities("the 75 As signals") == []
     assert find_quantities("1 H-NMR spectra") == []
+
+
+def test_exponent_set_apart_with_an_ascii_hyphen():
+    """'cm^2 V -1 s^-1' (a superscript '-1' set apart by text conversion) is one mobility unit, not 'cm^2' plus junk."""
+    qs = find_quantities("a mobility of 1.7 × 10^-4 cm^2 V -1 s^-1 was measured")
+    assert len(qs) == 1 and qs[0].unit == "cm**2*V**-1*s**-1"
+    assert find_quantities("the expansion coefficient is 5 × 10^-6 K -1 here")[0].unit == "K**-1"
