@@ -117,6 +117,23 @@ TC_MAX_K = 250.0
 TC_CUE = re.compile(
     r"\b(?:at|below|near|around|up\s+to|temperature\s+of)\s*(?:about|approximately|around|~|∼|≈|T\s*[~∼≈=])?\s*$", re.I
 )
+# a superconducting Tc is never stated in °C/°F nor above ~400 K: such a temperature is a processing step
+# (annealing, sintering, synthesis) or another transition, not the Tc (predicted room-temperature Tcs reach ~350 K)
+TC_PLAUSIBLE_MAX_K = 400.0
+# the superconducting transition right before a temperature, told by a verb or noun rather than a Tc term:
+# "superconductivity emerges at 4.8 K", "is superconducting at 21 K", "the superconducting transition appears at
+# 24 K", "zero resistivity is attained below 6.1 K", "the resistive transition starts at about 4.5 K"
+SC_ONSET_BEFORE = re.compile(
+    r"(?:(?:\bsuper-?\s?conduc-?\s?t(?:-?\s?ivity|ing)(?:\s+(?:transition|state|phase))?|"
+    r"\b(?:resistive|resistance|diamagnetic)\s+(?:transition|onset|signal|drop)|\bzero[- ]resist(?:ance|ivity)|(?-i:\bSC\b)|"
+    r"\bMeissner\s+(?:effect|signal|state))"
+    r"(?:\s+(?:is|was|are|were|has\s+been|have\s+been|clearly|first|then|only|also|suddenly|abruptly))*"
+    r"\s+(?:emerg\w*|appear\w*|sets?\s+in|setting\s+in|occur\w*|develop\w*|start\w*|begin\w*|began|"
+    r"attain\w*|achiev\w*|reach\w*|obtain\w*|establish\w*|observ\w*|found|discover\w*)|"
+    r"\b(?:is|are|was|were|becomes?|became|be)\s+super-?\s?conduc-?\s?ting|\bsuper-?\s?conduc-?\s?ts)"
+    r"\s+(?:at|below|near|around)\s*(?:about|approximately|around|~|∼|≈)?\s*$",
+    re.I,
+)
 MEASURED_AT = re.compile(r"\b(?:measured|recorded|obtained|collected|taken|performed|carried\s+out|annealed)\b", re.I)
 # what follows a reference marker that opens a sentence: "(2)"-like marks, then a capitalised word
 CITATION_LEAD_AFTER = re.compile(r"\s*(?:\(\s*\d{1,3}\s*\)\s*)?[A-Z]")
@@ -170,6 +187,18 @@ ROOM_CONDITIONS = [
 
 ELEMENT_FORMULA = re.compile(r"^[A-Z][a-z]?\d*$")
 ELEMENT_REACH = 20  # a lone element this close before the value may be the material itself ("Nb with Tc = 9.2 K")
+
+
+def _plausible_tc(q) -> bool:
+    """A superconducting Tc is stated in K (or mK) and below ~400 K: "annealed at 950 °C", "1500 K" are not Tcs."""
+    from schemas.vocab import condition_for_unit
+
+    if condition_for_unit(q.unit) != "temperature":
+        return True  # not a temperature: unit_fits_property decides
+    if q.unit not in ("K", "mK", "kelvin"):
+        return False
+    scale = 1e-3 if q.unit == "mK" else 1.0
+    return all(v * scale <= TC_PLAUSIBLE_MAX_K for v in q.values)
 
 
 def _element_only(m) -> bool:
@@ -506,6 +535,23 @@ class TextRulesExtractor:
         it could be the condition of (counts and percentages aside) and no Tc term is named already."""
         from schemas.vocab import PropertyMention, condition_for_unit
 
+        if not conds:
+            return mains, conds
+        # told right before the value ("superconductivity emerges at 4.8 K", "zero resistivity is attained below
+        # 6.1 K"): the Tc whatever else the sentence holds
+        local = []
+        for q in conds:
+            if q.unit != "K" or len(q.values) != 1 or not 0 < q.values[0] <= TC_MAX_K:
+                continue
+            m = SC_ONSET_BEFORE.search(text, max(0, q.start - 90), q.start)
+            if m is None or MEASURED_AT.search(text, max(0, q.start - 30), q.start):
+                continue
+            local.append(q)
+            f.properties.append(PropertyMention(m.start(), m.end(), m.group(0), "critical_temperature", "synonym"))
+        if local:
+            f.properties.sort(key=lambda p: p.start)
+            mains = sorted(mains + local, key=lambda q: q.start)
+            conds = [c for c in conds if c not in local]
         if not conds or not SC_TRIGGER.search(text):
             return mains, conds
         if any(q.unit and q.unit not in ("%", "percent") for q in mains):
@@ -712,7 +758,7 @@ class TextRulesExtractor:
         best, best_d = None, None
         for p in mentions:
             pid = resolve_mention(p, q.unit, text)
-            if pid is None:
+            if pid is None or (pid in TC_IDS and not _plausible_tc(q)):
                 continue
             d = q.start - p.end if p.end <= q.start else (p.start - q.end) + 25
             if d < -5:
@@ -722,7 +768,7 @@ class TextRulesExtractor:
         if best is not None:
             p, pid = best
             return (p.raw, pid, CharSpan(start=base + p.start, end=base + p.end)), None
-        if ctx.property_id and self._fits(ctx.property_id, q):
+        if ctx.property_id and self._fits(ctx.property_id, q) and (ctx.property_id not in TC_IDS or _plausible_tc(q)):
             return (ctx.property_raw or "", ctx.property_id, None), "property_from_context"
         return None, "no_property"
 

@@ -451,3 +451,29 @@ def test_a_magnetization_measurement_does_not_make_tc_a_curie_temperature():
     # magnetization and susceptibility are how a superconducting Tc is measured; only ferromagnetic cues decide Curie
     s = "Magnetization measurements on the paramagnetic sample of MgB2 give T c = 39 K."
     assert ("MgB2", 39.0) in _tc_pairs(s)
+
+
+@pytest.mark.parametrize(
+    "sentence, pair",
+    [
+        ("In Rb2Cr3As3 superconductivity emerges below 4.8 K with a transition width ∆Tc = 0.44 K.", ("Rb2Cr3As3", 4.8)),
+        ("For Nd1.85Ce0.15CuO4 the superconducting transition appears at 24 K at 0 T.", ("Nd1.85Ce0.15CuO4", 24.0)),
+        ("The Tc of RbOs2O6 is 6.3 K, and zero resistivity is attained below 6.1 K.", ("RbOs2O6", 6.1)),
+        ("The HgBa2CuO4 compound is super- conducting at 21 K under 2 GPa.", ("HgBa2CuO4", 21.0)),
+    ],
+    ids=["emerges", "appears", "zero-resistivity", "is-superconducting"],
+)
+def test_a_superconducting_onset_cue_makes_the_temperature_a_tc(sentence, pair):
+    assert pair in _tc_pairs(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The MgB2 samples were annealed at 950 °C; their Tc is 39 K.",
+        "MgB2 with a Tc of 39 K was sintered, the Tc of the precursor being 1500 K.",
+    ],
+    ids=["celsius", "above-400K"],
+)
+def test_processing_temperatures_are_not_tc(sentence):
+    assert _tc_pairs(sentence) == {("MgB2", 39.0)}
