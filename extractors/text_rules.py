@@ -186,7 +186,8 @@ ROOM_CONDITIONS = [
 
 
 ELEMENT_FORMULA = re.compile(r"^[A-Z][a-z]?\d*$")
-ELEMENT_REACH = 20  # a lone element this close before the value may be the material itself ("Nb with Tc = 9.2 K")
+ELEMENT_REACH = 20
+AHEAD_SENTENCES = 2  # a Tc with no material before it takes the first compound of the next sentences of its paragraph  # a lone element this close before the value may be the material itself ("Nb with Tc = 9.2 K")
 
 
 def _plausible_tc(q) -> bool:
@@ -323,6 +324,7 @@ class Context:
     property_raw: str | None = None
     method: str | None = None
     listed: list = field(default_factory=list)  # the materials the previous sentence listed ("A, B and C")
+    ahead: list = field(default_factory=list)  # the next sentences of the paragraph
 
 
 @dataclass
@@ -347,8 +349,9 @@ class TextRulesExtractor:
         sense = DocumentSense("\n".join(b.text for b in blocks))
         for block in blocks:
             ctx = Context()
-            sentences = doc.sentences_of(block.id)
-            for sent in sentences:
+            sentences = list(doc.sentences_of(block.id))
+            for i, sent in enumerate(sentences):
+                ctx.ahead = sentences[i + 1 : i + 1 + AHEAD_SENTENCES]
                 yield from self._sentence(doc, block, sent, ctx, materials, sense)
 
     # ------------------------------------------------------------------ one sentence
@@ -403,6 +406,11 @@ class TextRulesExtractor:
                 mat, mat_flag = paired_before[q], None
             else:
                 mat, mat_flag = self._material_for(q, linkable, ctx, materials, base, text, scene)
+            if mat_flag == "no_material" and prop is not None and prop[1] in TC_IDS:
+                # "... T c = 1.50 K. This suggests that SnSb is fully gapped": the paragraph names its material later
+                mat_ahead = self._material_ahead(ctx, materials)
+                if mat_ahead is not None:
+                    mat, mat_flag = mat_ahead, "material_from_next_sentence"
             if mat_flag in ("no_material", "material_from_context", "material_auxiliary") and prop is not None:
                 named = self._material_of_phrase(text, q, base)
                 if named is not None:
@@ -441,6 +449,14 @@ class TextRulesExtractor:
         if f.properties:
             p = f.properties[-1]
             ctx.property_id, ctx.property_raw = p.property_id, p.raw
+
+    def _material_ahead(self, ctx: Context, materials) -> Material | None:
+        """The first compound a following sentence of the paragraph names (no lone element, gas or substrate)."""
+        for sent in ctx.ahead:
+            found = [m for m in materials.find(sent.text) if not self._auxiliary(sent.text, m) and not _element_only(m)]
+            if found:
+                return self._material(found[0], materials, sent.span.start)
+        return None
 
     @staticmethod
     def _material_of_phrase(text: str, q, base: int) -> Material | None:

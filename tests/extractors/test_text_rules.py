@@ -477,3 +477,11 @@ def test_a_superconducting_onset_cue_makes_the_temperature_a_tc(sentence, pair):
 )
 def test_processing_temperatures_are_not_tc(sentence):
     assert _tc_pairs(sentence) == {("MgB2", 39.0)}
+
+
+def test_tc_without_a_material_takes_the_compound_of_the_next_sentence():
+    s = (
+        "The entropy balance determines the bulk transition temperature T c = 1.50 K. "
+        "This suggests that SnSb is fully gapped."
+    )
+    assert _tc_pairs(s) == {("SnSb", 1.5)}
