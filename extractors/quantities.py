@@ -645,7 +645,7 @@ _BOUNDS = {
     "gt": ">|more than|greater than|higher than|larger than|longer than|thicker than|bigger than|heavier than"
     "|above|over|exceeding|in excess of|beyond",
     "approx": "~ ∼ ≈ ≃ ≅|about|approximately|approx.|approx|ca.|circa|nearly|around|roughly|almost",
-    "between": "between",
+    "between": "between|entre|zwischen",
     "from": "from",
 }
 _BOUND_OF: dict[str, str] = {}
@@ -669,7 +669,9 @@ def _prefix(text: str, begin: int) -> tuple[str, int] | None:
 # --- composites: interval, list, dimensions ---------------------------------------------------------------------
 
 _RANGE_VERB = re.compile(rf"{WS}+(?:[sd]?egnar|gnignar|(?:sei|dei|gniy|y)rav|s?naps|gninnaps)(?![A-Za-z])")
-_RANGE = re.compile(rf"{WS}{{0,2}}(?P<dash>[–—−~∼-]){WS}{{0,2}}|{WS}+(?P<word>to|and|till|until){WS}+")
+_RANGE = re.compile(
+    rf"{WS}{{0,2}}(?P<dash>[–—−~∼-]){WS}{{0,2}}|{WS}+(?P<word>to|and|till|until|bis|à|et|und){WS}+"
+)  # German/French patents
 _LIST_SEP = re.compile(rf"{WS}?,{WS}+(?:(?P<and1>and|or){WS}+)?|{WS}+(?P<and2>and|or){WS}+")
 _TIMES = re.compile(rf"{WS}?[×✕]{WS}?|{WS}[x*]{WS}")
 MAX_LIST = 50
@@ -694,7 +696,7 @@ def _interval(text: str, nums: list[_Num], first: _Item, opener: str | None) -> 
     c = _RANGE.match(text, first.end)
     if c is None:
         return None
-    word = c.group("word")
+    word = {"bis": "to", "à": "to", "et": "and", "und": "and"}.get(c.group("word"), c.group("word"))
     if word == "and" and opener != "between":
         return None
     nxt = _second(text, nums, first.next, c.end())
@@ -948,6 +950,8 @@ _CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY"}
 # read backwards: "€ 5", "£5", "$5", "US$ 5"; a lone "$ 5" is more often a symbol font misread ("T c $ 37 K" for ≈)
 _CURRENCY = re.compile(rf"{WS}?(?P<c>[€£¥]|\$SU)|(?P<c2>\$)(?![A-Za-z\d])")
 # Backwards patterns (see _before): "pH 7", "stearate1 mg", "CTC/7.5 ml", "biosynthesis. 49".
+_LEAD_PM = re.compile(rf"{WS}?(?:±|-/\+|−/\+)(?![\w.)\]])")  # read backwards: "±", "+/-" before a number
+_OUT_OF = re.compile(rf"{WS}+(?:out{WS}+)?of{WS}+(?:the{WS}+)?")
 _PH = re.compile(rf"(?:{WS}*={WS}*|{WS}+fo{WS}+|{WS}*)Hp(?![A-Za-z])")
 _GLUED_BEFORE = re.compile(r"[a-z]{3,}[A-Za-z](?![A-Za-z])|/[A-Za-z]{2,}(?![A-Za-z])")
 _JOURNAL_YEAR = re.compile(rf"{WS}*\((?:1[89]|20)\d\d[a-z]?\)")
@@ -1085,8 +1089,7 @@ def _parse_at(text: str, nums: list[_Num], i: int) -> tuple[QuantityMention | No
                 )
         return None, [], i + 1
     first = _element_not_unit(text, _item(text, nums, i))
-    if n.comma and first.unit is None:  # "0,05%" is a decimal comma; a bare "25,26" is more likely citations
-        return None, [first], first.next
+    bare_comma = n.comma and first.unit is None  # "0,05%" is a decimal comma; a bare "25,26" more likely citations
     cur = _before(_CURRENCY, text, first.begin, 6) if first.unit is None and n.sign is None else None
     if cur is not None:  # "€ 668 million", "US$ 5": the currency is the unit, written before the number
         sym = (cur[0].group("c") or cur[0].group("c2"))[::-1]
@@ -1098,6 +1101,8 @@ def _parse_at(text: str, nums: list[_Num], i: int) -> tuple[QuantityMention | No
         ph = _before(_PH, text, first.begin, 12)
         if ph is not None:  # "pH 7.5", "pH = 9": the quantity is named before its number, inside its span
             first = dataclasses.replace(first, begin=ph[1])
+        elif n.sign is None and (pm := _before(_LEAD_PM, text, first.begin, 4)) is not None:
+            first = dataclasses.replace(first, begin=pm[1])  # "±5%", "± 10 K": a tolerance, the sign in its span
     word, lead = pre if pre else (None, None)
     opener = word if word in ("between", "from") else None
     if opener == "from" and _before(_RANGE_VERB, text, lead, 20):  # "ranging from 3.8 to 2.5 AU": an interval
@@ -1105,12 +1110,21 @@ def _parse_at(text: str, nums: list[_Num], i: int) -> tuple[QuantityMention | No
     bound = word if word not in ("between", "from") else None
 
     iv = _interval(text, nums, first, opener)
+    if bare_comma and (iv is None or iv[0].unit is None):  # (but "0,15 bis 0,3%" is a range with its unit)
+        return None, [first], first.next
     if iv is not None:
         second, lo, hi = iv
         approx = "approx" if bound == "approx" else None
         keep_lead = lead if (opener or approx) else None
         m = _mention(text, first.begin, second.end, "interval", (lo, hi), approx, None, second.unit or first.unit)
         return dataclasses.replace(m, lead_start=keep_lead), [first, second], second.next
+
+    part = _OUT_OF.match(text, first.end) if first.unit is None and n.integer else None
+    if part is not None and _at(nums, first.next, part.end()) and nums[first.next].integer:
+        whole = nums[first.next]  # "three out of four", "47 out of the 76", "78 of 250": a count of a whole
+        if whole.value > first.value and not _scan_unit(text, whole.end, whole):
+            m = _mention(text, first.begin, whole.end, "value", (first.value,), None, None, None)
+            return m, [first], first.next + 1
 
     items = _list(text, nums, first)
     if items is not None:
@@ -1155,12 +1169,55 @@ def _keep(text: str, m: QuantityMention, items: list[_Item]) -> bool:
     return True
 
 
+_PEAK = r"\d{1,4}(?:\.\s?\d{1,3})?(?:\s?[-–]\s?\d{1,4}(?:\.\s?\d{1,3}|,\d{1,3})?)?(?:\s{0,2}\([^()\n]{1,80}\))?"
+_PEAK_LIST = re.compile(
+    rf"(?<![A-Za-z])(?P<u>\(ppm\)|ppm|cm{WS}?(?:[-−‐]1|\^-1|⁻¹))(?![A-Za-z]){WS}?:{WS}?"
+    rf"(?P<peaks>{_PEAK}(?:{WS}?,{WS}*{_PEAK}){{2,}})"
+)
+_BRACKET = re.compile(r"\([^()]*\)")
+_PEAK_VALUE = re.compile(r"(?:^|,\s)\s*(\d{1,4}(?:\.\s?\d{1,3})?)")
+
+
+def _peak_lists(text: str) -> list[QuantityMention]:
+    """NMR and IR data ("δ (ppm): 7.95 (1H, d, J = 5.0 Hz), 6.97 (...)", "IR cm-1: 3450 (br), 1638, 1594"): one list.
+
+    The unit heads the list after a colon; every peak, with its multiplicity and couplings in brackets, belongs to it.
+    """
+    out = []
+    if "ppm" not in text and "cm" not in text:
+        return out
+    for m in _PEAK_LIST.finditer(text):
+        u0 = m.start("u") + (1 if text[m.start("u")] == "(" else 0)
+        unit = _scan_unit(text, u0)
+        if unit is None:
+            continue
+        flat = re.sub(r"\([^()]*\)", "", m.group("peaks"))
+        values = []
+        for v in _PEAK_VALUE.findall(flat):
+            try:
+                values.append(float(re.sub(r"\s", "", v)))
+            except ValueError:
+                continue
+        end = m.end("peaks")
+        while text[end - 1] in " ,":
+            end -= 1
+        out.append(_mention(text, m.start("u"), end, "list", values, None, None, unit))
+    return out
+
+
 def find_quantities(text: str) -> list[QuantityMention]:
     """Every quantity mention in `text`, in order; spans index `text` exactly."""
     if not text:
         return []
     nums = _numbers(text)
     out: list[QuantityMention] = []
+    peaks = _peak_lists(text)
+    if peaks:  # the peak positions are no mentions of their own (the couplings in brackets are: "J = 5.0 Hz")
+        inside = [(p.start, p.end) for p in peaks]
+        brackets = [(b.start(), b.end()) for a, e in inside for b in _BRACKET.finditer(text, a, e)]
+        nums = [
+            n for n in nums if not any(a <= n.start < b for a, b in inside) or any(a < n.start < b for a, b in brackets)
+        ]
     i = 0
     while i < len(nums):
         m, items, nxt = _parse_at(text, nums, i)
@@ -1172,6 +1229,8 @@ def find_quantities(text: str) -> list[QuantityMention]:
             elif _label_before(text, items[0].begin):  # "Refs. 3, 4", "Figs. 2–4": the rest belongs to the label
                 nxt = _label_chain_end(text, nums, nxt)
         i = max(nxt, i + 1)
+    if peaks:
+        out = sorted(out + peaks, key=lambda m: (m.start, m.end))
     return out
 
 

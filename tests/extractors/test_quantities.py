@@ -503,7 +503,9 @@ def test_no_quantity_inside_the_previous_unit():
     assert [q.raw for q in qs] == ["2 V −1 s −1", "300 K"]
 
 
-@pytest.mark.parametrize("text,raw", [("with T c 43 K exhibits", "43 K"), ("with Tc 43 K", "43 K"), ("SC with T C 28-30 K.", "28-30 K")])
+@pytest.mark.parametrize(
+    "text,raw", [("with T c 43 K exhibits", "43 K"), ("with Tc 43 K", "43 K"), ("SC with T C 28-30 K.", "28-30 K")]
+)
 def test_a_temperature_symbol_before_its_kelvin_value(text, raw):
     assert [q.raw for q in find_quantities(text)] == [raw]
 
@@ -514,7 +516,11 @@ def test_a_formula_subscript_before_a_one_letter_unit_is_still_no_quantity():
 
 @pytest.mark.parametrize(
     "text,raw,unit",
-    [("heated to 25 •C for", "25 •C", "degC"), ("a speed of 15 knots here", "15 knots", "knots"), ("for 3 decades now", "3 decades", "decades")],
+    [
+        ("heated to 25 •C for", "25 •C", "degC"),
+        ("a speed of 15 knots here", "15 knots", "knots"),
+        ("for 3 decades now", "3 decades", "decades"),
+    ],
 )
 def test_word_units_and_a_bullet_for_the_degree_sign(text, raw, unit):
     (q,) = find_quantities(text)
@@ -538,3 +544,51 @@ def test_exponent_set_apart_with_an_ascii_hyphen():
     qs = find_quantities("a mobility of 1.7 × 10^-4 cm^2 V -1 s^-1 was measured")
     assert len(qs) == 1 and qs[0].unit == "cm**2*V**-1*s**-1"
     assert find_quantities("the expansion coefficient is 5 × 10^-6 K -1 here")[0].unit == "K**-1"
+
+
+@pytest.mark.parametrize(
+    "text,raw",
+    [
+        ("C: 0,15 bis 0,3%, Si", "0,15 bis 0,3%"),
+        ("entre 0,001 et 0,05% de", "0,001 et 0,05%"),
+        ("von -30 bis 200°C", "-30 bis 200°C"),
+        ("de -30°C à 200°C.", "-30°C à 200°C"),
+    ],
+)
+def test_german_and_french_ranges(text, raw):
+    """Patents repeat their claims in German and French: 'bis' and 'à' are 'to', 'entre … et' is 'between … and';
+    a decimal comma without its own unit is read when the range's upper end carries one."""
+    (q,) = find_quantities(text)
+    assert (q.raw, q.kind) == (raw, "interval")
+
+
+def test_a_bare_decimal_comma_is_still_no_quantity():
+    assert find_quantities("as in refs 25,26 here") == []
+
+
+def test_a_tolerance_keeps_its_plus_minus():
+    assert [q.raw for q in find_quantities("a tolerance of ±5% was kept")] == ["±5%"]
+    assert [q.raw for q in find_quantities("T = 3 ± 5 K")] == ["3 ± 5 K"]
+
+
+@pytest.mark.parametrize(
+    "text,raw",
+    [
+        ("three out of four patients", "three out of four"),
+        ("in 47 out of the 76 samples", "47 out of the 76"),
+        ("78 of the 250 cells", "78 of the 250"),
+    ],
+)
+def test_a_count_of_a_whole_is_one_mention(text, raw):
+    (q,) = find_quantities(text)
+    assert q.raw == raw
+
+
+def test_nmr_and_ir_peak_lists_are_one_list_with_their_couplings():
+    text = "1H NMR (CDCl3) δ (ppm):7.95(1H, d, J=5.0Hz), 6.97(1H, d, J=5.0Hz), 1.17-1.98(4H, m), 0.98(3H, t). MS"
+    qs = find_quantities(text)
+    assert qs[0].raw.startswith("(ppm):7.95") and qs[0].raw.endswith("0.98(3H, t)") and qs[0].kind == "list"
+    assert qs[0].values == (7.95, 6.97, 1.17, 0.98)
+    assert [q.raw for q in qs[1:]] == ["5.0Hz", "5.0Hz"]
+    (ir,) = find_quantities("IR (KBr) cm-1:3450(br), 1638, 1594, 761")
+    assert ir.raw == "cm-1:3450(br), 1638, 1594, 761" and ir.unit == "cm**-1"
