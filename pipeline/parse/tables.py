@@ -692,12 +692,16 @@ def _layout_one_thread() -> None:
         log.debug("layout sessions left multi-threaded: %s", e)
 
 
-def _detect(page: pymupdf.Page, n_paths: int) -> list:
-    """PyMuPDF's tables on the page (default "lines" strategy, layout-gated unless the page is too heavy)."""
+def _detect(page: pymupdf.Page, n_paths: int, drawings: list[dict] | None = None) -> list:
+    """PyMuPDF's tables on the page (default "lines" strategy, layout-gated unless the page is too heavy).
+
+    drawings: the page's get_drawings(), handed to find_tables() (paths=) so that it does not extract and copy
+    them again (on a page with a large vector plot that is a second of CPU). find_tables() edits them in place.
+    """
     use_layout = n_paths <= MAX_LAYOUT_PATHS
     if use_layout:
         _layout_one_thread()
-    found = page.find_tables(use_layout=use_layout)
+    found = page.find_tables(use_layout=use_layout, paths=drawings)
     if found is None:  # find_tables() reports its own exceptions and returns None
         log.warning("page %d: find_tables() failed", page.number + 1)
         return []
@@ -779,21 +783,60 @@ def find_tables(page: pymupdf.Page, page_no: int, first_index: int) -> list[Tabl
     Boxes are in the page's unrotated coordinates, like get_text() (the same as the visual ones unless the
     page has a /Rotate).
     """
-    drawings = page.get_cdrawings()
-    candidates = _detect(page, len(drawings))
+    # find_tables() extracts the drawings of an unrotated page itself (get_drawings()); hand it ours instead.
+    # A rotated page it turns upright first, so there it keeps extracting its own.
+    rotated = bool(page.rotation)
+    drawings = page.get_cdrawings() if rotated else page.get_drawings()
+    paths = _visual_paths(drawings, page.rotation_matrix if rotated else None)  # before find_tables() edits them
+    candidates = _detect(page, len(drawings), None if rotated else drawings)
+    del drawings
     if not candidates:
         return []
-    m = page.rotation_matrix
     info = _PageInfo(
-        paths=_visual_paths(drawings, m if page.rotation else None),
+        paths=paths,
         images=_image_boxes(page),
         inv=page.derotation_matrix,
-        flags=[] if len(drawings) <= MAX_LAYOUT_PATHS else ["no_layout"],
+        flags=[] if len(paths) <= MAX_LAYOUT_PATHS else ["no_layout"],
     )
     out: list[Table] = []
-    for tab in candidates:
-        table = _build(page, tab, page_no, info)
-        if table is not None:
-            table.id = f"t{first_index + len(out)}"
-            out.append(table)
+    with _SharedTextbox(page):
+        for tab in candidates:
+            table = _build(page, tab, page_no, info)
+            if table is not None:
+                table.id = f"t{first_index + len(out)}"
+                out.append(table)
     return out
+
+
+class _SharedTextbox:
+    """While open, page.get_textbox() reads one shared TextPage instead of building a whole-page one per call.
+
+    PyMuPDF's table header rule (Table.header) names the cells of a header it finds above the table with one
+    page.get_textbox() per column, and each of those builds a TextPage of the whole page: on a page with a large
+    vector plot, 0.06 CPU s apiece. The shared TextPage is built the same way (default flags, and again whenever the
+    global glyph-height / quad-correction toggles that the header rule sets differ), so the text is the same.
+    """
+
+    def __init__(self, page: pymupdf.Page) -> None:
+        self.page = page
+        self.tp = None
+        self.state: tuple[bool, bool] | None = None
+
+    def __enter__(self) -> _SharedTextbox:
+        try:
+            self.page.get_textbox = self
+        except Exception:  # noqa: BLE001 - an optimisation only
+            pass
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.page.__dict__.get("get_textbox") is self:
+            del self.page.get_textbox
+
+    def __call__(self, rect, textpage=None) -> str:
+        if textpage is not None:
+            return pymupdf.Page.get_textbox(self.page, rect, textpage=textpage)
+        state = (bool(pymupdf.TOOLS.set_small_glyph_heights()), bool(pymupdf.TOOLS.unset_quad_corrections()))
+        if self.tp is None or state != self.state:
+            self.tp, self.state = self.page.get_textpage(), state
+        return self.tp.extractTextbox(rect)
