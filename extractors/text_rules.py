@@ -129,11 +129,14 @@ SC_ONSET_BEFORE = re.compile(
     r"\bMeissner\s+(?:effect|signal|state))"
     r"(?:\s+(?:is|was|are|were|has\s+been|have\s+been|clearly|first|then|only|also|suddenly|abruptly))*"
     r"\s+(?:emerg\w*|appear\w*|sets?\s+in|setting\s+in|occur\w*|develop\w*|start\w*|begin\w*|began|"
-    r"attain\w*|achiev\w*|reach\w*|obtain\w*|establish\w*|observ\w*|found|discover\w*)|"
+    r"attain\w*|achiev\w*|reach\w*|obtain\w*|establish\w*|observ\w*|found|discover\w*|induced)|"
+    r"\bzero[- ]resist(?:ance|ivity)(?=\s+(?:near|around))|"
     r"\b(?:is|are|was|were|becomes?|became|be)\s+super-?\s?conduc-?\s?ting|\bsuper-?\s?conduc-?\s?ts)"
     r"\s+(?:at|below|near|around)\s*(?:about|approximately|around|~|∼|≈)?\s*$",
     re.I,
 )
+# "the 39 K superconductor MgB2", "the 90 K-class high-Tc superconductor YBa2Cu3O7": the value names the Tc
+SC_NOUN_AFTER = re.compile(r"\s*(?:-\s*class\s+)?(?:[\w~-]+\s+){0,2}?super-?\s?conduc-?\s?tors?\b", re.I)
 MEASURED_AT = re.compile(r"\b(?:measured|recorded|obtained|collected|taken|performed|carried\s+out|annealed)\b", re.I)
 # what follows a reference marker that opens a sentence: "(2)"-like marks, then a capitalised word
 CITATION_LEAD_AFTER = re.compile(r"\s*(?:\(\s*\d{1,3}\s*\)\s*)?[A-Z]")
@@ -551,22 +554,25 @@ class TextRulesExtractor:
         it could be the condition of (counts and percentages aside) and no Tc term is named already."""
         from schemas.vocab import PropertyMention, condition_for_unit
 
-        if not conds:
-            return mains, conds
         # told right before the value ("superconductivity emerges at 4.8 K", "zero resistivity is attained below
         # 6.1 K"): the Tc whatever else the sentence holds
         local = []
         for q in conds:
-            if q.unit != "K" or len(q.values) != 1 or not 0 < q.values[0] <= TC_MAX_K:
+            if q.unit != "K" or not q.values or not all(0 < v <= TC_MAX_K for v in q.values):
                 continue
-            m = SC_ONSET_BEFORE.search(text, max(0, q.start - 90), q.start)
+            m = SC_ONSET_BEFORE.search(text, max(0, q.start - 90), q.start) or SC_NOUN_AFTER.match(text, q.end)
             if m is None or MEASURED_AT.search(text, max(0, q.start - 30), q.start):
                 continue
             local.append(q)
             f.properties.append(PropertyMention(m.start(), m.end(), m.group(0), "critical_temperature", "synonym"))
+        for q in mains:  # "those of the 1 K superconductor Cd2Re2O7": no cue needed
+            m = SC_NOUN_AFTER.match(text, q.end) if q.unit == "K" else None
+            if m is not None and all(0 < v <= TC_MAX_K for v in q.values):
+                f.properties.append(PropertyMention(m.start(), m.end(), m.group(0), "critical_temperature", "synonym"))
+                local.append(q)
         if local:
             f.properties.sort(key=lambda p: p.start)
-            mains = sorted(mains + local, key=lambda q: q.start)
+            mains = sorted({id(q): q for q in mains + local}.values(), key=lambda q: q.start)
             conds = [c for c in conds if c not in local]
         if not conds or not SC_TRIGGER.search(text):
             return mains, conds

@@ -460,8 +460,9 @@ def test_a_magnetization_measurement_does_not_make_tc_a_curie_temperature():
         ("For Nd1.85Ce0.15CuO4 the superconducting transition appears at 24 K at 0 T.", ("Nd1.85Ce0.15CuO4", 24.0)),
         ("The Tc of RbOs2O6 is 6.3 K, and zero resistivity is attained below 6.1 K.", ("RbOs2O6", 6.1)),
         ("The HgBa2CuO4 compound is super- conducting at 21 K under 2 GPa.", ("HgBa2CuO4", 21.0)),
+        ("Its valence lies between those of the 1 K superconductor Cd2Re2O7 and of Cd2Os2O7.", ("Cd2Re2O7", 1.0)),
     ],
-    ids=["emerges", "appears", "zero-resistivity", "is-superconducting"],
+    ids=["emerges", "appears", "zero-resistivity", "is-superconducting", "K-superconductor"],
 )
 def test_a_superconducting_onset_cue_makes_the_temperature_a_tc(sentence, pair):
     assert pair in _tc_pairs(sentence)
