@@ -906,6 +906,9 @@ def _bad_unitless(text: str, start: int, end: int, items: list[_Item]) -> bool:
         return True
     if _blank(text, 0, start) and (_blank(text, end, len(text)) or after in ".)"):  # a numbered line, a lone number
         return True
+    lone = len(items) == 1 and items[0].num.integer and not items[0].num.word
+    if lone and _line_start(text, start) and (_line_end(text, end) or after in ".)"):  # "1." heading a paragraph
+        return True
     if after == ")" and _enumeration(text, start, items):  # "core; 2) proliferating"
         return True
     if (
@@ -951,6 +954,7 @@ _CURRENCIES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY"}
 _CURRENCY = re.compile(rf"{WS}?(?P<c>[€£¥]|\$SU)|(?P<c2>\$)(?![A-Za-z\d])")
 # Backwards patterns (see _before): "pH 7", "stearate1 mg", "CTC/7.5 ml", "biosynthesis. 49".
 _LEAD_PM = re.compile(rf"{WS}?(?:±|-/\+|−/\+)(?![\w.)\]])")  # read backwards: "±", "+/-" before a number
+_DAY_BEFORE = re.compile(rf"{WS}(?:s?yad|s?keew|s?htnom|s?raey)(?![A-Za-z])")  # read backwards: "day 21", "weeks 2"
 _OUT_OF = re.compile(rf"{WS}+(?:out{WS}+)?of{WS}+(?:the{WS}+)?")
 _PH = re.compile(rf"(?:{WS}*={WS}*|{WS}+fo{WS}+|{WS}*)Hp(?![A-Za-z])")
 _GLUED_BEFORE = re.compile(r"[a-z]{3,}[A-Za-z](?![A-Za-z])|/[A-Za-z]{2,}(?![A-Za-z])")
@@ -1002,6 +1006,17 @@ def _noun_label(text: str, start: int, end: int) -> bool:
 def _blank(text: str, lo: int, hi: int) -> bool:
     """Only whitespace in text[lo:hi] (looked at over at most 100 characters, so the cost stays constant)."""
     return hi - lo <= 100 and not text[lo:hi].strip()
+
+
+def _line_start(text: str, start: int) -> bool:
+    """Only whitespace between the start of the line (or text) and `start` (a paragraph of a document is a line)."""
+    nl = text.rfind("\n", max(0, start - 100), start)
+    return _blank(text, nl + 1, start) if nl >= 0 else _blank(text, 0, start)
+
+
+def _line_end(text: str, end: int) -> bool:
+    nl = text.find("\n", end, end + 100)
+    return _blank(text, end, nl) if nl >= 0 else _blank(text, end, len(text))
 
 
 def _enumeration(text: str, start: int, items: list[_Item]) -> bool:
@@ -1096,6 +1111,13 @@ def _parse_at(text: str, nums: list[_Num], i: int) -> tuple[QuantityMention | No
         start = cur[1]
         unit = _Unit(start, start + len(sym), sym, _CURRENCIES[sym[-1]])
         first = dataclasses.replace(first, begin=start, unit=unit)
+    elif first.unit is None and n.integer and not n.word and n.sign is None and n.value < 1000:
+        day = _before(_DAY_BEFORE, text, first.begin, 8)
+        if day is not None:  # "day 21", "days 42-56", "week 3": a time point named by its unit before the number
+            start = day[1]
+            unit = _scan_unit(text, start)
+            if unit is not None and unit.end <= first.begin:
+                first = dataclasses.replace(first, begin=start, unit=unit)
     pre = _prefix(text, first.begin)
     if pre is None:
         ph = _before(_PH, text, first.begin, 12)

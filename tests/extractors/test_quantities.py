@@ -592,3 +592,22 @@ def test_nmr_and_ir_peak_lists_are_one_list_with_their_couplings():
     assert [q.raw for q in qs[1:]] == ["5.0Hz", "5.0Hz"]
     (ir,) = find_quantities("IR (KBr) cm-1:3450(br), 1638, 1594, 761")
     assert ir.raw == "cm-1:3450(br), 1638, 1594, 761" and ir.unit == "cm**-1"
+
+
+def test_a_numbered_paragraph_is_no_quantity_but_a_table_cell_is():
+    assert find_quantities("Intro text.\n\n1.\n\nMore text") == []
+    assert [q.raw for q in find_quantities("Mean\n\n231.65 ± 0.076\n\nnext")] == ["231.65 ± 0.076"]
+
+
+@pytest.mark.parametrize(
+    "text,raw,kind",
+    [
+        ("on day 21 the", "day 21", "value"),
+        ("at days 42-56,", "days 42-56", "interval"),
+        ("years 1-7 of", "years 1-7", "interval"),
+    ],
+)
+def test_a_time_point_named_by_its_unit_first(text, raw, kind):
+    (q,) = find_quantities(text)
+    assert (q.raw, q.kind) == (raw, kind)
+    assert find_quantities("in the year 2010") == []
