@@ -572,6 +572,7 @@ class _Item:
 
 _PAREN_PM = re.compile(rf"{WS}?\({WS}?(?:±|\+/-|\+/−|\+−|\+-){WS}?")
 _PAREN_CLOSE = re.compile(rf"{WS}?\)")
+_CONSECUTIVE = re.compile(rf"{WS}(?:consecutive|successive|additional){WS}(?=[a-z])")
 _FOLD = re.compile(rf"(?:[-‐]|{WS})?fold\b")
 _PM = re.compile(rf"{WS}{{0,2}}(?:±|\+/-|\+/−|\+−|\+-|∓){WS}{{0,2}}")
 
@@ -596,6 +597,10 @@ def _item(text: str, nums: list[_Num], i: int) -> _Item:
     if fold is not None:  # "13-fold": a factor, the suffix is part of the quantity
         return _Item(_begin(n), fold.end(), _value(text, n), unc, None, n, j)
     unit = _scan_unit(text, pos, n)
+    if unit is None and (adj := _CONSECUTIVE.match(text, pos)) is not None:
+        unit = _scan_unit(text, adj.end())  # "5 consecutive days", "3 successive cycles"
+        if unit is not None and not WORD_UNIT.fullmatch(unit.raw):
+            unit = None
     if unit is not None:
         pos = unit.end
         m = _PM.match(text, pos)

@@ -611,3 +611,8 @@ def test_a_time_point_named_by_its_unit_first(text, raw, kind):
     (q,) = find_quantities(text)
     assert (q.raw, q.kind) == (raw, kind)
     assert find_quantities("in the year 2010") == []
+
+
+def test_an_adjective_between_a_count_and_its_time_unit():
+    assert [(q.raw, q.unit) for q in find_quantities("for 5 consecutive days")] == [("5 consecutive days", "days")]
+    assert [q.raw for q in find_quantities("at 5 consecutive K")] == ["5"]
