@@ -1587,7 +1587,7 @@ _SAMPLE_REF = re.compile(
 )
 _NUMV = r"\d+(?:\.\d+)?(?:/\d+)?"
 _SAMPLE_VAR = re.compile(
-    rf"(?<![\w.−-])(?:{_NUMV}\s*[<≤]\s*)?(?P<var>[xyzδ])(?:\s?(?:opt|[A-Z][a-z]?))?\s*(?:=|≤|<|≥|>|≈|∼|~)\s*{_NUMV}"
+    rf"(?<![\w.−-])(?:{_NUMV}\s*[<≤]\s*)?(?:1\s?[-−]\s?)?(?P<var>[xyzδ])(?:\s?(?:opt|[A-Z][a-z]?))?\s*(?:=|≤|<|≥|>|≈|∼|~)\s*{_NUMV}"
     rf"(?:\s*(?:,|and|or|to|[-–~∼]|,\s*and)\s*{_NUMV}(?![\w]|\.\d))*(?![\w]|\.\d|\s*(?:[KT]\b|GPa|eV|meV|%|nm|K−|mol))"
 )
 # a composition value named as the sample a statement is about, even where the paragraph shows no variable formula:

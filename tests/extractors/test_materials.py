@@ -761,3 +761,11 @@ def test_polymer_acronyms_only_in_a_paper_on_polymers():
 
 def test_frontier_orbitals_are_no_materials():
     assert find_materials("the HOMO and LUMO levels of the donor") == []
+
+
+def test_a_one_minus_variable_names_the_sample():
+    from extractors.materials import DocumentMaterials
+
+    d = DocumentMaterials()
+    text = "The 1-y=0.80 sample showed a lower T c of 35 K."
+    assert [m.raw for m in d.samples(text, list(d.find(text)))] == ["1-y=0.80"]
