@@ -120,8 +120,8 @@ _MARKER_LIKE = "Oo口xX"  # letters that a marker's outline is read as (circle, 
 
 
 def _lone_marker_words(shapes: list[Shape], lines: list[TextLine], text_shapes: set[int], bad: list) -> list:
-    """One-character "words" that look like a marker (an open circle read as "O", a square as "口", a symbol)
-    whose shapes (a marker's face and edge) each repeat, same style, form and size, in two or more shapes that are
+    """One-character "words" that look like a marker (an open circle read as "O", a square as "口", a symbol, or a
+    misread as a letter outside Latin and Greek: "と", "à") whose shapes (a marker's face and edge) each repeat, same style, form and size, in two or more shapes that are
     not text: one marker of a marker set, not a letter."""
     free = [s for s in shapes if s.idx not in text_shapes]
     if len(free) < 2:
@@ -133,8 +133,9 @@ def _lone_marker_words(shapes: list[Shape], lines: list[TextLine], text_shapes: 
     out = []
     for t in lines:
         ch = "".join(t.text.split())
-        if any(t is b for b in bad) or len(ch) != 1 or (ch.isalnum() and ch not in _MARKER_LIKE + "0"):
-            continue
+        if any(t is b for b in bad) or len(ch) != 1 or (ch.isalnum() and ch not in _MARKER_LIKE + "0"
+                                                          and (ord(ch) < 128 or 0x370 <= ord(ch) <= 0x3FF)):
+            continue  # a Latin letter, a digit or a Greek letter is text; a kana or an accented letter is a misread
         inside = [s for s in texts if t.bbox[0] - 0.5 <= s.rect[0] and s.rect[2] <= t.bbox[2] + 0.5
                   and t.bbox[1] - 0.5 <= s.rect[1] and s.rect[3] <= t.bbox[3] + 0.5]
         if not 1 <= len(inside) <= 3:  # a marker may be drawn as a face and an edge
@@ -559,7 +560,9 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
                       and len(s.segments) >= 4}) >= COLOUR_MAP_FILLS
     if not colour_map:
         piece_groups, cands = _outline_piece_lines(cands, box)
-        groups.extend(piece_groups)
+        dots = _marker_dots(cands + [s for g in piece_groups for s in g.shapes],
+                            max(2.0, min(15.0, 0.06 * min(bw, bh))))
+        groups.extend(g for g in piece_groups if sum(id(s) in dots for s in g.shapes) < 0.8 * len(g.shapes))
     budget.check("chaining outline pieces")
     # markers: small closed or compact shapes repeated with the same style and form
     small = max(2.0, min(15.0, 0.06 * min(bw, bh)))
@@ -803,6 +806,27 @@ def _is_tick(s: Shape, p: Panel) -> bool:
     return False
 
 
+def _marker_dots(cands: list[Shape], small: float) -> set[int]:
+    """The ids of dots (at most half a marker's size) wholly inside a marker-sized closed shape of their own colour:
+    a part of that marker (a joint or centre dot drawn as its own path). A chain made of them is no line (the dots
+    of a dense marker series touch)."""
+    big = [s for s in cands if s.closed and s.w <= small and s.h <= small and max(s.w, s.h) >= 2.0]
+    if not big:
+        return set()
+    by_colour: dict[str | None, np.ndarray] = {}
+    for c in {s.color for s in big}:
+        by_colour[c] = np.array([(*s.rect, s.w, s.h) for s in big if s.color == c], dtype=float)
+    out: set[int] = set()
+    for s in cands:
+        r = by_colour.get(s.color)
+        if r is not None and max(s.w, s.h) < 1.5:
+            inside = (r[:, 0] <= s.rect[0]) & (s.rect[2] <= r[:, 2]) & (r[:, 1] <= s.rect[1]) & (s.rect[3] <= r[:, 3]) \
+                & (2 * s.w <= r[:, 4]) & (2 * s.h <= r[:, 5])
+            if inside.any():
+                out.add(id(s))
+    return out
+
+
 def _drop_text_glyphs(cands: list[Shape], lines: list[TextLine] = ()) -> list[Shape]:
     """Leave out words drawn as glyph outlines (labels, annotations): three or more small filled shapes in a row
     with at least two different forms. Markers repeat one form, so they stay. A shape over 2.5 times as tall or as
@@ -845,8 +869,8 @@ def _piece_geometry(s: Shape) -> tuple[np.ndarray, np.ndarray, float, float] | N
 
 
 def _drop_crossed(ps: list[tuple], keep: list[Shape]) -> list[tuple]:
-    """Pieces that cross another piece at its middle (the two strokes of an "x" or "+" marker) are markers, not
-    dashes: they go back to `keep`."""
+    """Pieces that cross another piece at its middle (the two strokes of an "x" or "+" marker, stroked or converted
+    to thin filled bars) are markers, not dashes: they go back to `keep`."""
     if len(ps) < 2:
         return ps
     cen = np.array([p[1] for p in ps])
@@ -855,9 +879,15 @@ def _drop_crossed(ps: list[tuple], keep: list[Shape]) -> list[tuple]:
     cos = np.abs(axs @ axs.T)
     lengths = np.array([p[3] for p in ps])
     same_len = np.abs(lengths[:, None] - lengths[None, :]) <= 0.2 * np.maximum(lengths[:, None], lengths[None, :])
+    # both stroked, or both thin filled bars of one thickness (an "x" or "+" converted to outlines)
     stroked = np.array([p[0].stroke is not None for p in ps])
+    thick = np.array([p[4] for p in ps])
+    bar = stroked | ((lengths >= 2.5 * thick) & (lengths >= 2.0))  # not the short capsules of a dense curve
+    same_kind = (stroked[:, None] & stroked[None, :]) | (
+        ~stroked[:, None] & ~stroked[None, :] & bar[:, None] & bar[None, :]
+        & (np.abs(thick[:, None] - thick[None, :]) <= 0.2 * np.maximum(thick[:, None], thick[None, :])))
     np.fill_diagonal(d, np.inf)
-    crossed = ((d < 0.3) & (cos < 0.87) & same_len & stroked[:, None] & stroked[None, :]).any(1)
+    crossed = ((d < 0.3) & (cos < 0.87) & same_len & same_kind).any(1)
     if not crossed.any():
         return ps
     keep.extend({id(p[0]): p[0] for p, c in zip(ps, crossed, strict=True) if c}.values())
@@ -1279,6 +1309,8 @@ def _merge_line_markers(groups: list[_Group]) -> list[_Group]:
                 continue
             if len(ln.points) > 4 * len(m.points):  # a dense curve: a fit through the markers, or the data with a
                 continue  # marker every few points; either way both series say something the other does not
+            if _reaches_beyond(np.asarray(ln.points, float), np.asarray(m.points, float)):
+                continue  # a fit or a model curve running on past the data, not the line joining the markers
             hits = int((_dist_to_polyline(np.asarray(m.points, float), np.asarray(ln.points, float)) < 1.0).sum())
             if hits >= 0.8 * len(m.points):
                 m.kind = "line+markers"
@@ -1317,6 +1349,21 @@ def _merge_line_markers(groups: list[_Group]) -> list[_Group]:
             m.first_idx = min(m.first_idx, ln.first_idx)
             drop.add(id(ln))
     return [g for g in groups if id(g) not in drop]
+
+
+def _reaches_beyond(line: np.ndarray, marks: np.ndarray) -> bool:
+    """The line runs on past the markers, in x or in y, for more than half its own extent, and the markers are not
+    its vertices (a line with a marker every few points is one series)."""
+    d = np.sqrt(((marks[:, None, :] - line[None, :, :]) ** 2).sum(-1)).min(1)
+    if (d < 0.3).mean() >= 0.8:
+        return False
+    for k in (0, 1):
+        lo, hi = float(marks[:, k].min()), float(marks[:, k].max())
+        span = float(np.ptp(line[:, k]))
+        out = max(0.0, lo - float(line[:, k].min())) + max(0.0, float(line[:, k].max()) - hi)
+        if span > 0 and out > max(2.0, 0.5 * span):
+            return True
+    return False
 
 
 def _dist_to_polyline(pts: np.ndarray, line: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from extractors.figures.vector import (
     _Group,
     _marker_centre,
     _merge_line_markers,
+    _outline_piece_lines,
     _right_by_arrows,
     _right_by_titles,
     _size_clusters,
@@ -151,3 +152,23 @@ def test_short_fit_line_ending_on_a_data_marker_is_no_arrow():
     fit = _Group("line", ("f",), points=[(60.0, 95.0), (80.0, 95.0), (130.0, 95.0)], color="#ff0000")
     groups, arrows = _drop_arrows([m, fit], marks, 10.0)
     assert len(groups) == 2 and arrows == []
+
+
+def test_fit_line_running_past_the_markers_stays_its_own_series():
+    data = [(150.0 + 10 * i, 120.0 + 8 * i + (1.5 if i % 2 else -1.5)) for i in range(8)]
+    fit = [(60.0 + 5 * i, 60.0 + 0.35 * (5 * i) ** 1.2) for i in range(30)]  # from x = 60, far left of the data
+    m = _Group("markers", ("m",), points=list(data), color="#0000ff")
+    ln = _Group("line", ("l",), points=[p for p in fit if p[0] <= 230], color="#0000ff")
+    ln.points = [(x, 120.0 + 0.8 * (x - 150.0)) if x >= 150 else (x, 120.0 - 0.1 * (150 - x)) for x, _ in ln.points]
+    out = _merge_line_markers([m, ln])
+    assert len(out) == 2 and {g.kind for g in out} == {"markers", "line"}
+
+
+def test_plus_markers_drawn_as_filled_bars_are_no_dashed_line():
+    shapes = []
+    for i in range(8):  # "+" markers converted to outlines: a level and an upright bar, 3.2 x 0.8 pt, per marker
+        x, y = 80.0 + 4.0 * i, 120.0 - 2.0 * i
+        shapes.append(_square(2 * i, x - 1.6, y - 0.4, x + 1.6, y + 0.4, fill="#cf5980"))
+        shapes.append(_square(2 * i + 1, x - 0.4, y - 1.6, x + 0.4, y + 1.6, fill="#cf5980"))
+    groups, keep = _outline_piece_lines(shapes, BOX)
+    assert groups == [] and len(keep) == 16
