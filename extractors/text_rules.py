@@ -651,11 +651,7 @@ class TextRulesExtractor:
             ]  # (the number of a sample 'x = 0.10, 0.15' is no value of the list)
             if len(vals) < 2:
                 continue
-            run = [vals[-1]]
-            for q in reversed(vals[:-1]):
-                if not LIST_GAP.match(text[q.end : run[0].start]):
-                    break
-                run.insert(0, q)
+            run = _list_run(text, vals)
             n = len(run)
             after = [m for m in mentions if m.start >= run[-1].end and m.end <= r.start()]
             if n >= 2 and len(after) >= n and FOR_LIST.match(text[run[-1].end : after[0].start]):
@@ -686,11 +682,7 @@ class TextRulesExtractor:
             vals = [q for q in mains if q.start >= a and q.end <= r.start()]
             if len(vals) < 2:
                 continue
-            run = [vals[-1]]
-            for q in reversed(vals[:-1]):
-                if not LIST_GAP.match(text[q.end : run[0].start]):
-                    break
-                run.insert(0, q)
+            run = _list_run(text, vals)
             if len(run) == len(listed) and r.start() - run[-1].end <= 60:
                 return {q: m.model_copy() for q, m in zip(run, listed, strict=True)}
         return {}
@@ -844,3 +836,14 @@ class TextRulesExtractor:
 
         span = CharSpan(start=base + q.start, end=base + q.end)
         return Condition(raw=q.raw, property_id=condition_for_unit(q.unit), quantity=to_quantity(q).model_copy(update={"span": span}), span=span)
+
+
+def _list_run(text: str, vals: list) -> list:
+    """The values that end a sentence part as one list ("3.2, 6.3 and 9.6 K"): the last value and those before it
+    joined to it by list gaps (commas, "and")."""
+    run = [vals[-1]]
+    for q in reversed(vals[:-1]):
+        if not LIST_GAP.match(text[q.end : run[0].start]):
+            break
+        run.insert(0, q)
+    return run

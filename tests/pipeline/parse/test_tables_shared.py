@@ -10,9 +10,8 @@ from tests.conftest import open_pdf
 from tests.pipeline.parse.test_tables import AE94, _ruled_table_pdf
 
 
-def test_drawings_handed_over_and_tables_unchanged(monkeypatch):
-    page = _ruled_table_pdf()
-    shared = find_tables(page, 1, 0)
+def _spy_paths(monkeypatch) -> list:
+    """Record the paths= argument of every PyMuPDF find_tables() call (the real method still runs)."""
     seen = []
     real = pymupdf.Page.find_tables
 
@@ -21,6 +20,14 @@ def test_drawings_handed_over_and_tables_unchanged(monkeypatch):
         return real(self, *a, **kw)
 
     monkeypatch.setattr(pymupdf.Page, "find_tables", spy)
+    return seen
+
+
+def test_drawings_handed_over_and_tables_unchanged(monkeypatch):
+    page = _ruled_table_pdf()
+    shared = find_tables(page, 1, 0)
+    real = pymupdf.Page.find_tables
+    seen = _spy_paths(monkeypatch)
     again = find_tables(page, 1, 0)
     assert seen and seen[0] is not None and len(seen[0]) == len(page.get_cdrawings())
     monkeypatch.setattr(tables, "_detect", lambda p, n, drawings=None: list(real(p, use_layout=n <= 50_000).tables))
@@ -33,14 +40,7 @@ def test_drawings_handed_over_and_tables_unchanged(monkeypatch):
 def test_rotated_page_lets_pymupdf_extract_its_drawings(monkeypatch):
     doc = pymupdf.open("pdf", _ruled_table_pdf().parent.tobytes())
     doc[0].set_rotation(90)
-    seen = []
-    real = pymupdf.Page.find_tables
-
-    def spy(self, *a, **kw):
-        seen.append(kw.get("paths"))
-        return real(self, *a, **kw)
-
-    monkeypatch.setattr(pymupdf.Page, "find_tables", spy)
+    seen = _spy_paths(monkeypatch)
     find_tables(doc[0], 1, 0)
     assert seen == [None]  # PyMuPDF turns the page upright first: our drawings would be in the wrong space
 
