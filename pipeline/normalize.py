@@ -1,4 +1,5 @@
-"""Normalize stage: candidate Records -> normalized Records (work/records/<id>.jsonl).
+"""Normalize stage: candidate Records -> normalized records (work/records/<id>.jsonl) and quantity mentions
+(work/mentions/<id>.jsonl).
 
 Fills what extractors leave raw: values in the property's canonical unit (pint, schemas/units.txt), the material's
 formula and reduced formula (pymatgen via extractors.materials), and flags instead of silent fixes:
@@ -7,6 +8,16 @@ formula and reduced formula (pymatgen via extractors.materials), and flags inste
     unit_unknown              the unit text could not be parsed
     out_of_plausible_range    the canonical value lies outside the property's plausible range
     no_property / no_material the statement could not be linked (kept for recall, scored down later)
+
+Records and mentions (`is_mention`, the one place the criterion lives): a matlit *record* is a normalized
+quantitative fact — a value of a property the vocabulary (schemas/properties.yaml) knows. A number the extractors
+found but could not say what it measures ("10 mg", "100 °C" in a recipe: the property id is missing or not a
+vocabulary id, flag `no_property`) is a quantity *mention*: same Record model, nothing dropped, but written to
+work/mentions/<id>.jsonl instead of work/records/<id>.jsonl. Everything downstream of records — score (features,
+reconciliation, labels, calibration), the review queue and app, the `records` shard table — sees records only;
+mentions go to their own `mentions` shard table, and `matlit eval`'s quantity-span tasks score records + mentions.
+A paper's mentions file is written before its records file, so a records file (the stage's done-marker) newer
+than its mentions file means both are complete.
 """
 
 from __future__ import annotations
@@ -64,7 +75,24 @@ def normalize_record(rec: Record) -> Record:
 
 
 def normalize_records(records: list[Record]) -> list[Record]:
+    """Normalized records and mentions together, in input order (`split_mentions` separates them)."""
     return link_same_facts([normalize_record(r) for r in records])
+
+
+def is_mention(rec: Record) -> bool:
+    """A quantity mention, not a record: its property id is missing or not in the vocabulary, so nobody can say
+    what the number measures (normalize flags it `no_property`). The one criterion; see the module docstring."""
+    from schemas.vocab import load_vocabulary
+
+    return not rec.property.id or load_vocabulary().get(rec.property.id) is None
+
+
+def split_mentions(records: list[Record]) -> tuple[list[Record], list[Record]]:
+    """(records, mentions), each in input order."""
+    recs, mentions = [], []
+    for r in records:
+        (mentions if is_mention(r) else recs).append(r)
+    return recs, mentions
 
 
 REL_TOL = 0.01  # values within 1 % (or within the stated uncertainty) state the same fact
@@ -115,5 +143,16 @@ class NormalizeStage(Stage):
     def work_items(self, wd: WorkDir) -> list[str]:
         return sorted(wd.done_ids("extract"))
 
+    def is_done(self, wd: WorkDir, item: str) -> bool:
+        """Both outputs written by one run: the records file exists and is not older than the mentions file
+        (written first). A work dir from before mentions existed (no mentions file) is normalized again."""
+        rec, men = wd.stage_output(self.name, item), wd.mentions_output(item)
+        try:
+            return men.stat().st_mtime_ns <= rec.stat().st_mtime_ns
+        except FileNotFoundError:
+            return False
+
     def process(self, wd: WorkDir, item: str) -> None:
-        wd.write_records("normalize", item, normalize_records(wd.read_records("extract", item)))
+        recs, mentions = split_mentions(normalize_records(wd.read_records("extract", item)))
+        wd.write_mentions(item, mentions)  # first: the records file marks the paper done
+        wd.write_records("normalize", item, recs)

@@ -6,7 +6,8 @@ Layout (all under `work/` by default, git-ignored):
     papers/<paper_id>.json       the Paper record (written last, so its presence means "fetched")
     parsed/<paper_id>.json       the ParsedDocument
     extracted/<paper_id>.jsonl   candidate Records from every configured extractor (raw fields)
-    records/<paper_id>.jsonl     normalized Records (canonical units, formulas, flags)
+    records/<paper_id>.jsonl     normalized Records (canonical units, formulas, flags) whose property is known
+    mentions/<paper_id>.jsonl    quantity mentions: normalized Records with no known property (normalize.is_mention)
     failures/<stage>/<id>.json   one Failure per paper and stage (removed when the paper later succeeds)
     logs/<stage>/<run_id>/       datatrove logging dir of each run (per-task logs, stats)
     runs/<run_id>/               the resolved config and the summary of each run
@@ -113,6 +114,10 @@ class WorkDir:
             return self.root / "figures" / f"{paper_id}.jsonl"
         return self.root / stage / f"{paper_id}.json"
 
+    def mentions_output(self, paper_id: str) -> Path:
+        """The normalize stage's second output: quantity mentions (pipeline/normalize.py:is_mention)."""
+        return self.root / "mentions" / f"{paper_id}.jsonl"
+
     def failure_json(self, stage: str, paper_id: str) -> Path:
         return self.root / "failures" / stage / f"{paper_id}.json"
 
@@ -152,6 +157,18 @@ class WorkDir:
 
     def write_records(self, stage: str, paper_id: str, records: list) -> None:
         atomic_write_text(self.stage_output(stage, paper_id), "".join(r.model_dump_json() + "\n" for r in records))
+
+    def read_mentions(self, paper_id: str) -> list:
+        """A paper's quantity mentions (normalize); [] when it has none or was normalized before mentions existed."""
+        from schemas import Record
+
+        path = self.mentions_output(paper_id)
+        if not path.exists():
+            return []
+        return [Record.model_validate_json(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+    def write_mentions(self, paper_id: str, records: list) -> None:
+        atomic_write_text(self.mentions_output(paper_id), "".join(r.model_dump_json() + "\n" for r in records))
 
     def failures(self, stage: str | None = None) -> list[Failure]:
         base = self.root / "failures"

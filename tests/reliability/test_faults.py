@@ -72,7 +72,7 @@ def matlit_run(cfg: Path, work: Path, wait: bool = True):
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
-FINAL = ("parsed/*.json", "figures/*.jsonl", "records/*.jsonl", "scored/*.jsonl", "review/queue.jsonl",
+FINAL = ("parsed/*.json", "figures/*.jsonl", "records/*.jsonl", "mentions/*.jsonl", "scored/*.jsonl", "review/queue.jsonl",
          "shards/*/*.parquet", "shards/manifest.json")
 
 

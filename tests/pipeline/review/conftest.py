@@ -61,6 +61,8 @@ def review_work(tmp_path_factory) -> Path:
     run_pipeline(cfg, ["fetch", "parse", "extract", "normalize"])
     work = root / "work"
     assert len(list((work / "records").glob("*.jsonl"))) == 2, "the pipeline produced no records for the test papers"
+    # "in zero field", "at 300 K" ...: numbers with no property are quantity mentions (work/mentions/), never reviewed
+    assert sum(len(p.read_text().splitlines()) for p in (work / "mentions").glob("*.jsonl")) == 3
     return work
 
 

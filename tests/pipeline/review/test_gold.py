@@ -19,10 +19,10 @@ def test_curated_decisions_score_the_extractor(review_cfg, tmp_path):
     c = TestClient(create_app(review_cfg), base_url="http://127.0.0.1")
     login(c, "ann")
     tok = csrf_of(c)
-    gan, zno, pwn = by_raw(c, "3.4 eV"), by_raw(c, "3.3 eV"), by_raw(c, "1")
+    gan, zno, dia = by_raw(c, "3.4 eV"), by_raw(c, "3.3 eV"), by_raw(c, "2000 W/(m K)")
     for rec, body in ((gan, {"action": "accept"}),
                       (zno, {"action": "edit", "patch": {"quantity.values": "[3.31]"}}),
-                      (pwn, {"action": "reject", "reason": "not_a_measurement"})):
+                      (dia, {"action": "reject", "reason": "not_a_measurement"})):
         r = c.post(f"/api/record/{rec['record']['record_id']}/decide", json={"version": 0, **body},
                    headers={"X-CSRF-Token": tok})
         assert r.status_code == 200, r.text
@@ -33,7 +33,10 @@ def test_curated_decisions_score_the_extractor(review_cfg, tmp_path):
     assert sorted(lk.numbers[0] for lk in links) == [3.31, 3.4]
     assert {lk.material.text for lk in links} == {"GaN", "ZnO"} and {lk.label for lk in links} == {"band_gap"}
     zdoc = next(d for d in corpus.docs if "ZnO" in d.text)
-    assert zdoc.regions == sorted(zdoc.regions) and len(zdoc.regions) == 2  # the edited record and the rejected "1": only there is annotation complete
+    assert len(zdoc.regions) == 1  # the edited record: only there is annotation complete (the "1" of the XSS payload
+    # is a quantity mention, never queued for review)
+    ddoc = next(d for d in corpus.docs if "diamond" in d.text)
+    assert len(ddoc.regions) == 1 and not ddoc.links["curated_link"]  # the rejected record: a region without gold
 
     def extract_fn(items):
         return normalize_records(extract_texts(items, ["text_rules"], None))
@@ -42,7 +45,7 @@ def test_curated_decisions_score_the_extractor(review_cfg, tmp_path):
                    name="text_rules")
     task = res.scores["corpora"][f"curated:{review_cfg.work_dir}"]["tasks"]["curated_link"]
     strict = task["levels"]["strict"]
-    # GaN 3.4 eV and the edited ZnO value match by span; the rejected "1" that text_rules still reads is a false
-    # positive; nothing undecided counts
+    # GaN 3.4 eV and the edited ZnO value match by span; the rejected 2000 W/(m K) that text_rules still reads is a
+    # false positive; nothing undecided counts
     assert (task["gold"], strict["tp"], strict["fn"], strict["fp"]) == (2, 2, 0, 1), json.dumps(task)[:600]
-    assert "value: 1" in task["errors"]["fp"][0]["mention"]
+    assert "value: 2000" in task["errors"]["fp"][0]["mention"]

@@ -47,10 +47,16 @@ def test_every_record_scored_with_flags_and_provenance(scored_work):
         assert s.evidence == n.evidence and s.quantity == n.quantity  # nothing but score and flags changes
     assert not any("score_model:fallback" in r.flags for r in scored)
     assert len({r.score for r in scored}) > 5, "scores should spread"
-    # unlinked numbers (no property) score lower than linked ones, on average
-    linked = [r.score for r in scored if r.property.id and r.material]
-    unlinked = [r.score for r in scored if not r.property.id]
-    assert linked and unlinked and sum(linked) / len(linked) > 2 * sum(unlinked) / len(unlinked)
+    # the score stage sees records only: quantity mentions (no property) stay unscored in work/mentions/
+    from pipeline.normalize import is_mention
+
+    mentions = wd.read_mentions(pid)
+    assert mentions and all(is_mention(m) and m.score is None for m in mentions)
+    assert not any(is_mention(r) for r in scored)
+    # records with no material score lower than linked ones, on average
+    linked = [r.score for r in scored if r.material]
+    unlinked = [r.score for r in scored if not r.material]
+    assert linked and unlinked and sum(linked) / len(linked) > 1.5 * sum(unlinked) / len(unlinked)
     low = [r for r in scored if r.score < 0.1]
     assert low and all(any(f.startswith("why:") for f in r.flags) for r in low), "a low score says why"
 

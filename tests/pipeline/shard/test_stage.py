@@ -71,7 +71,7 @@ def test_record_spans_map_into_text(work_copy):
         got = t["text"][anchor["start"] + qs["start"] : anchor["start"] + qs["end"]]
         assert got.split()[0][:2] == row["quantity_raw"].split()[0][:2], (row["source_id"], got, row["quantity_raw"])
         checked += 1
-    assert checked > 50
+    assert checked > 40
     kinds = {r["source_kind"] for r in rows}
     assert {"sentence", "table"} <= kinds  # block and table-cell anchors both exercised
 
@@ -112,10 +112,10 @@ def test_split_is_deterministic_by_paper_hash(work_copy):
 
 
 def test_target_rows_splits_into_several_shards(work_copy):
-    _, out = run_shard(work_copy, **{"shard.target_rows": 60, "shard.validation_fraction": 0.0})
+    _, out = run_shard(work_copy, **{"shard.target_rows": 20, "shard.validation_fraction": 0.0})
     m = verify_manifest(out)
     rec = [s for s in m["shards"] if s["table"] == "records"]
-    assert len(rec) == 2 and sorted(len(s["papers"]) for s in rec) == [1, 1]  # one paper per shard: each > 60 rows / 2
+    assert len(rec) == 2 and sorted(len(s["papers"]) for s in rec) == [1, 1]  # one paper per shard: together > 20 rows
 
 
 def test_licence_allowlist(work_copy):
