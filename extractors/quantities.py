@@ -15,10 +15,12 @@ Decisions:
   outside, as grobid-quantities annotates them ("up to [90 GPa]"); `lead_start` marks where they begin, so
   text[lead_start:end] is the span with modifiers (MeasEval's convention). Measured on the gold corpora this
   choice moves grobid strict F1 from 0.60 to 0.76 and MeasEval strict from 0.69 to 0.57; overlap F1 is unchanged.
-- "from A to B" with B < A is two values (a change), not an interval; dash ranges must increase.
+- "from A to B" with B < A is two values (a change), not an interval; dash ranges must increase. A variable between
+  two bounds ("0.1 ≤ x ≤ 0.3", "300 K < T < 400 K") is one interval; so is a suspended hyphen ("2- to 4-nm").
 - Unitless numbers are kept only when they do not look like formula indices ("Nb3Sn", "TiO 2"), citations
-  ("[12]", "gliomas. 25,26"), labels ("Fig. 3", "Eq. (4)", "sample 2", "ring 18"), years, dates, times, ratios,
-  identifiers (DOI, ISSN) or section numbers. Years are dropped even where a corpus annotates them.
+  ("[12]", "gliomas. 25,26", "Science, 140, 405 (1963)"), labels ("Fig. 3", "Eq. (4)", "sample 2", "ring 18"),
+  reference numerals ("8 is a shaft"), locants ("4-(n-butyl)"), years, dates, times, ratios, identifiers (DOI,
+  ISSN) or section numbers. Years are dropped even where a corpus annotates them.
 - Spelled-out counts are numbers ("two samples", "twenty-five", "sevenfold"); "one" only where it counts.
 - "0,05%" (decimal comma) is read only with a unit; "pH 7.5" is a unitless value whose span includes "pH".
 - A unit is the longest run of unit-like tokens after the number that schemas.units accepts, shrunk from the
@@ -224,7 +226,7 @@ def _numbers(text: str) -> list[_Num]:
 # "10 −7 grains" (10^-7), "10 12 molecules m −2" (10^12 before a unit).
 _TIMES_GAP = re.compile(rf"{WS}?[×x✕·⋅]{WS}?")
 _FLAT_EXP = re.compile(r"10([1-9]\d?)")
-_SPACED_EXP_GAP = re.compile(rf"{WS}(?:−{WS}?)?")
+_SPACED_EXP_GAP = re.compile(rf"{WS}(?:−{WS}?|-)?")  # "10 −7", "10 -4 Pa" (hyphen: one digit, before a unit)
 _DIMS_AFTER = re.compile(rf"{WS}?[×x✕]{WS}?\d")
 
 
@@ -259,7 +261,9 @@ def _spaced_exponent(text: str, nums: list[_Num], j: int) -> tuple[int, int] | N
     if gap is None or not e.integer or e.word or e.sign is not None or e.end - e.start > 2:
         return None
     exp = int(text[e.start : e.end])
-    return (-exp if "−" in gap.group() else exp), e.end
+    if "-" in gap.group() and (e.end - e.start > 1 or _scan_unit(text, e.end) is None):
+        return None
+    return (-exp if "−" in gap.group() or "-" in gap.group() else exp), e.end
 
 
 _NOUN_AFTER = re.compile(r"[ \u00a0](?P<w>[a-z]{3,})(?![A-Za-z])")
@@ -675,9 +679,13 @@ def _prefix(text: str, begin: int) -> tuple[str, int] | None:
 
 _RANGE_VERB = re.compile(rf"{WS}+(?:[sd]?egnar|gnignar|(?:sei|dei|gniy|y)rav|s?naps|gninnaps)(?![A-Za-z])")
 _RANGE = re.compile(
-    rf"{WS}{{0,2}}(?P<dash>[–—−~∼-]){WS}{{0,2}}|{WS}+(?P<word>to|and|till|until|bis|à|et|und){WS}+"
-)  # German/French patents
-_LIST_SEP = re.compile(rf"{WS}?,{WS}+(?:(?P<and1>and|or){WS}+)?|{WS}+(?P<and2>and|or){WS}+")
+    rf"{WS}{{0,2}}(?P<dash>[–—−~∼\uf02d-]){WS}{{0,2}}|{WS}+(?P<word>to|and|till|until|bis|à|et|und){WS}+"
+)  # German/French patents; U+F02D is the minus of a symbol font that PDF text kept ("x = 0\uf02d0.8")
+# a suspended hyphen: "1- to 3-mm grains", "the 30-to 39-year-old", "80- and 161-km runs"
+_SUSPENDED = re.compile(rf"[-‐]{WS}?(?P<word>to){WS}+")
+_LIST_SEP = re.compile(
+    rf"{WS}?,{WS}+(?:(?P<and1>and|or){WS}+)?|{WS}+(?P<and2>and|or){WS}+|[-‐]{WS}?(?P<and3>and|or){WS}+(?=\d)"
+)
 _TIMES = re.compile(rf"{WS}?[×✕]{WS}?|{WS}[x*]{WS}")
 MAX_LIST = 50
 
@@ -698,7 +706,9 @@ def _second(text: str, nums: list[_Num], j: int, pos: int) -> tuple[int, int] | 
 
 def _interval(text: str, nums: list[_Num], first: _Item, opener: str | None) -> tuple[_Item, float, float] | None:
     """The upper end of "300–400 K", "3 K to 5 K", "between 3 and 5 eV": (its item, low and high value)."""
-    c = _RANGE.match(text, first.end)
+    c = _SUSPENDED.match(text, first.end) if first.unit is None else None
+    if c is None:
+        c = _RANGE.match(text, first.end)
     if c is None:
         return None
     word = {"bis": "to", "à": "to", "et": "and", "und": "and"}.get(c.group("word"), c.group("word"))
@@ -734,6 +744,28 @@ def _interval(text: str, nums: list[_Num], first: _Item, opener: str | None) -> 
     return None
 
 
+_LESS = r"(?:<=|[<≤⩽≦])"
+_VAR = r"[A-Za-zα-ωΑ-Ω∆Δ][^\s\d<>≤≥⩽⩾=,;()]{0,3}"
+_VARIABLE_BETWEEN = re.compile(rf"{WS}*{_LESS}{WS}*{_VAR}(?:{WS}{_VAR}){{0,2}}{WS}*{_LESS}{WS}*")
+
+
+def _bounded_variable(text: str, nums: list[_Num], first: _Item) -> _Item | None:
+    """The upper end of "0.1 ≤ x ≤ 0.3", "1 < i < 7", "3 AU < r h < 5 AU" (a variable between two bounds)."""
+    c = _VARIABLE_BETWEEN.match(text, first.end)
+    if c is None or first.num.word:
+        return None
+    nxt = _second(text, nums, first.next, c.end())
+    if nxt is None:
+        return None
+    j, sign = nxt
+    second = _item(text, nums, j)
+    if second.num.word or sign * second.num.value <= first.value:
+        return None
+    if first.unit is not None and (second.unit is None or not _same_unit_kind(first.unit, second.unit)):
+        return None
+    return dataclasses.replace(second, value=sign * second.num.value)
+
+
 def _list(text: str, nums: list[_Num], first: _Item) -> list[_Item] | None:
     """The items of "1.2, 1.5 and 1.8 eV" or "4.5 kg, 6 kg and 13 kg": the longest consistent run, or None."""
     items, closers = [first], []
@@ -742,7 +774,7 @@ def _list(text: str, nums: list[_Num], first: _Item) -> list[_Item] | None:
         if s is None or not _at(nums, items[-1].next, s.end()):
             break
         items.append(_item(text, nums, items[-1].next))
-        closed = bool(s.group("and1") or s.group("and2"))
+        closed = bool(s.group("and1") or s.group("and2") or s.group("and3"))
         closers.append(closed)
         if closed:
             break
@@ -797,7 +829,7 @@ _WEAK_WORDS = """Appendix Ch No Nos Vol Volume Issue Page Pages Step Steps Entry
     Corollary Part Parts Track Tracks Group Groups Type Types Model Models Run Runs Row Rows Column Columns Item Items
     Stage Stages Region Regions Level Levels Mode Modes Compound Compounds Series Experiment Experiments Exp Test
     Tests Specimen Specimens Device Devices Route Routes Case Cases Set Sets Phase Phases Batch Supplementary Chart
-    Box Plate Version Versions Formula Release""".split()
+    Box Plate Version Versions Formula Release Class Classes""".split()
 _GLUED_WORDS = "Fig Figure Table Section Subsection Equation".split()
 # "Fig. 3", "Eq. (4)", "Refs. 12, 14", "inTable 15" (glued by PDF extraction), "p. 5", "# 3" - read backwards.
 _STRONG_LABEL = re.compile(
@@ -903,7 +935,11 @@ def _bad_unitless(text: str, start: int, end: int, items: list[_Item]) -> bool:
         return True
     if after == "," and after2.isdigit():  # flattened superscript citations "gliomas. 25,26"
         return True
-    if _JOURNAL_YEAR.match(text, end):  # "J. Chem. Res. (S), 6 (1980)": a volume or page
+    if _JOURNAL_YEAR.match(text, end) or _VOLUME_PAGE_YEAR.match(text, end):  # "Res. (S), 6 (1980)", "Science,
+        return True  # 140, 405 (1963)": a volume or page
+    if after in "-‐" and after2 and after2 in "([" and not items[-1].num.word:  # "4-(n-butyl)-...": a locant
+        return True
+    if len(items) == 1 and items[0].num.integer and not items[0].num.word and _numeral_subject(text, start, end):
         return True
     if items[-1].num.integer and after.isspace() and after2 and after2 in ",.;)":  # "architecture 21 ," (citation)
         return True
@@ -964,7 +1000,20 @@ _OUT_OF = re.compile(rf"{WS}+(?:out{WS}+)?of{WS}+(?:the{WS}+)?")
 _PH = re.compile(rf"(?:{WS}*={WS}*|{WS}+fo{WS}+|{WS}*)Hp(?![A-Za-z])")
 _GLUED_BEFORE = re.compile(r"[a-z]{3,}[A-Za-z](?![A-Za-z])|/[A-Za-z]{2,}(?![A-Za-z])")
 _JOURNAL_YEAR = re.compile(rf"{WS}*\((?:1[89]|20)\d\d[a-z]?\)")
+_VOLUME_PAGE_YEAR = re.compile(rf"{WS}*,{WS}*\d{{1,5}}(?:[-–]\d{{1,5}})?{WS}*\((?:1[89]|20)\d\d[a-z]?\)")
 _SENTENCE_END = re.compile(r"\s+[.!?](?P<tok>[^\s.]{1,20})")
+# "8 is a shaft, 11 is a magnetic pole and 15 is a coupling": a reference numeral that names a part (a count would
+# take "are"; a value after "=" or a bound is no subject)
+_IS_NOUN_AFTER = re.compile(rf"{WS}+is{WS}+(?:(?:an?|the){WS}+)?[a-z]{{2,}}")
+_SUBJECT_BEFORE = re.compile(rf"{WS}*(?:[,;:.(]|(?:dna|ro)(?![A-Za-z]))|{WS}*$")
+
+
+def _numeral_subject(text: str, start: int, end: int) -> bool:
+    if not _IS_NOUN_AFTER.match(text, end):
+        return False
+    return start == 0 or _before(_SUBJECT_BEFORE, text, start, 24) is not None
+
+
 _ABBREVIATIONS = frozenset(
     "ca c approx vs v max min e.g eg i.e ie cf al resp viz no nos fig figs eq eqs ref refs vol p pp n wt at mol".split()
 )
@@ -992,6 +1041,11 @@ _VALUE_WORDS = frozenset(
     use uses used contain contains show shows yield yields give gives reach has have gave took exceed exceeds
     include includes involve involves require requires need needs total totals""".split()
 )
+# nouns that end like a participle: a bare integer after them is a reference numeral ("the retaining ring 9")
+_ING_ED_NOUNS = frozenset(
+    "ring spring string wing thing bearing housing casing coupling fitting opening winding lining bushing bed shed "
+    "seed sled".split()
+)
 _WORD_BEFORE = re.compile(r"\s+(?P<w>[a-z-]*[A-Za-z])(?![A-Za-z])")
 _COUNTED_NOUN = re.compile(r"\s+[a-z]")
 _FUNCTION_AFTER = re.compile(r"\s+(?:is|are|and|or|was|were|in|of|to|at|for|with|by|on|as)\b")
@@ -1002,7 +1056,8 @@ def _noun_label(text: str, start: int, end: int) -> bool:
     if hit is None:
         return False
     word = hit[0].group("w")[::-1]
-    if word.lower() in _VALUE_WORDS or word.endswith(("ed", "ing", "ly")):
+    noun = word.lower().split("-")[-1] in _ING_ED_NOUNS  # "the retaining ring 9", "the bed 3": nouns, no verbs
+    if word.lower() in _VALUE_WORDS or (word.endswith(("ed", "ing", "ly")) and not noun):
         return False
     counts = _COUNTED_NOUN.match(text, end) and not _FUNCTION_AFTER.match(text, end)
     return not counts
@@ -1136,6 +1191,11 @@ def _parse_at(text: str, nums: list[_Num], i: int) -> tuple[QuantityMention | No
         opener = "range"
     bound = word if word not in ("between", "from") else None
 
+    two = _bounded_variable(text, nums, first)
+    if two is not None:  # "0.1 ≤ x ≤ 0.3", "300 K < T < 400 K": the interval the variable lies in
+        second, unit = two, two.unit or first.unit
+        m = _mention(text, first.begin, second.end, "interval", (first.value, second.value), None, None, unit)
+        return m, [first, second], second.next
     iv = _interval(text, nums, first, opener)
     if bare_comma and (iv is None or iv[0].unit is None):  # (but "0,15 bis 0,3%" is a range with its unit)
         return None, [first], first.next
@@ -1258,7 +1318,35 @@ def find_quantities(text: str) -> list[QuantityMention]:
         i = max(nxt, i + 1)
     if peaks:
         out = sorted(out + peaks, key=lambda m: (m.start, m.end))
+    if _HAS_ARTICLE_UNIT.search(text):
+        out = _article_durations(text, out)
     return out
+
+
+_ARTICLE_UNITS = "hour|day|week|month|year"
+_HAS_ARTICLE_UNIT = re.compile(rf"\ban?{WS}+(?:{_ARTICLE_UNITS})\b")
+# "stirred for an hour", "over a year", "within half a day": one unit written with the article
+_ARTICLE_DURATION = re.compile(
+    rf"(?<![A-Za-z])(?:[Ff]or|over|within|after|during|than|in){WS}+"
+    rf"(?P<q>(?P<half>half{WS}+)?an?{WS}+(?P<u>{_ARTICLE_UNITS}))(?![-‐\w])"
+)
+
+
+def _article_durations(text: str, out: list[QuantityMention]) -> list[QuantityMention]:
+    found, inside = [], set()
+    for m in _ARTICLE_DURATION.finditer(text):
+        s, e = m.start("q"), m.end("q")
+        hit = [k for k, q in enumerate(out) if q.start < e and s < q.end]
+        if any(out[k].unit is not None or out[k].start < s or out[k].end > e for k in hit):
+            continue  # ("half" alone is a word number inside "half a day")
+        unit = _scan_unit(text, m.start("u"))
+        if unit is None:
+            continue
+        inside.update(hit)
+        found.append(_mention(text, s, e, "value", (0.5 if m.group("half") else 1.0,), None, None, unit))
+    if not found:
+        return out
+    return sorted([q for k, q in enumerate(out) if k not in inside] + found, key=lambda q: (q.start, q.end))
 
 
 _CHAIN = re.compile(rf"{WS}?(?:[,;–-]|and|or|to){WS}?(?:and{WS})?")
