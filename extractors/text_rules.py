@@ -188,6 +188,15 @@ ROOM_CONDITIONS = [
 ]
 
 
+# the words that bring in a material to compare with, right before its mention (up to four words between)
+COMPARISON_BEFORE = re.compile(
+    r"(?:\b(?:same|similar|identical|analogous|comparable|isostructural|akin)\b[^,;:.()]{0,40}?\b(?:as|to|with)|"
+    r"\b(?:than|unlike|like|versus|vs\.?)|\bcompared\s+(?:to|with)|\bin\s+(?:contrast|comparison)\s+(?:to|with)|"
+    r"\b(?:reported|observed|found|known)\s+(?:for|in)|\bthat\s+of|\bthose\s+of|\bas\s+in)"
+    r"\s+(?:(?:the|a|an|that|those|of|in|for|recently|previously|well-known|discovered|reported|known|"
+    r"superconductors?|compounds?|parent|undoped|pure)\s+){0,4}$",
+    re.I,
+)
 ELEMENT_FORMULA = re.compile(r"^[A-Z][a-z]?\d*$")
 ELEMENT_REACH = 20
 AHEAD_SENTENCES = 2  # a Tc with no material before it takes the first compound of the next sentences of its paragraph  # a lone element this close before the value may be the material itself ("Nb with Tc = 9.2 K")
@@ -327,6 +336,7 @@ class Context:
     property_raw: str | None = None
     method: str | None = None
     listed: list = field(default_factory=list)  # the materials the previous sentence listed ("A, B and C")
+    seen: dict = field(default_factory=dict)  # how often the paragraph named each material on its own account
     ahead: list = field(default_factory=list)  # the next sentences of the paragraph
 
 
@@ -441,14 +451,24 @@ class TextRulesExtractor:
                     flags=flags,
                 )
         # the paragraph remembers the last explicit material and property, and the last list of materials
-        ctx.listed = [self._material(m, materials, base) for m in self._listed(text, linkable)]
+        # ("the samples with x = 0.80 and 1.0 ...": one sample per value, for a "respectively" in the next sentence)
+        split = [x for m in linkable for x in materials.split_sample_list(text, m)]
+        ctx.listed = [self._material(m, materials, base) for m in self._listed(text, split)]
         if linkable:
             # a lone element ("the Cu site", "oxygen content", "Zn-free") does not replace a compound named before
-            last = next((m for m in reversed(linkable) if not _element_only(m)), None)
-            if last is not None:
+            compounds = [m for m in linkable if not _element_only(m)]
+            # a compound named for comparison ("the same structure as KOs2O6", "unlike MgB2") is not the one the
+            # paragraph goes on about, unless the paragraph has named no other
+            own = [m for m in compounds if not _comparison(text, m)]
+            for m in own:
+                key = _mat_key(m)
+                ctx.seen[key] = ctx.seen.get(key, 0) + 1
+            if own:
+                # of several, the one the paragraph has named most often (the latest of equals)
+                last = max(reversed(own), key=lambda m: ctx.seen.get(_mat_key(m), 0))
                 ctx.material = self._material(last, materials, base)
             elif ctx.material is None or _element_only(ctx.material):
-                ctx.material = self._material(linkable[-1], materials, base)
+                ctx.material = self._material((compounds or linkable)[-1], materials, base)
         if f.properties:
             p = f.properties[-1]
             ctx.property_id, ctx.property_raw = p.property_id, p.raw
@@ -836,6 +856,16 @@ class TextRulesExtractor:
 
         span = CharSpan(start=base + q.start, end=base + q.end)
         return Condition(raw=q.raw, property_id=condition_for_unit(q.unit), quantity=to_quantity(q).model_copy(update={"span": span}), span=span)
+
+
+def _mat_key(m) -> str:
+    return "".join((m.raw or "").split()).lower()
+
+
+def _comparison(text: str, m) -> bool:
+    """'the same structure as KOs2O6', 'higher than in MgB2', 'unlike Nb3Sn', 'as reported for LaFeAsO': a material
+    brought in to compare with, not the one the statement is about."""
+    return bool(COMPARISON_BEFORE.search(text[max(0, m.start - 100) : m.start]))
 
 
 def _list_run(text: str, vals: list) -> list:
