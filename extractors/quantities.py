@@ -22,6 +22,8 @@ Decisions:
   reference numerals ("8 is a shaft"), locants ("4-(n-butyl)"), years, dates, times, ratios, identifiers (DOI,
   ISSN) or section numbers. Years are dropped even where a corpus annotates them.
 - Spelled-out counts are numbers ("two samples", "twenty-five", "sevenfold"); "one" only where it counts.
+- "T c $ 4:5 K" (a broken font's decimal point read as ':') is 4.5 K only before a unit of temperature, pressure,
+  energy, field or length that no formula index follows; ratios ("1:2") and clock times stay unread.
 - "0,05%" (decimal comma) is read only with a unit; "pH 7.5" is a unitless value whose span includes "pH".
 - A unit is the longest run of unit-like tokens after the number that schemas.units accepts, shrunk from the
   right; English words ("in", "at", "a", "and"), element symbols and acronyms are never units.
@@ -218,6 +220,8 @@ def _numbers(text: str) -> list[_Num]:
         out = _flat_powers(text, out)
     if _HAS_SCALE.search(text):
         out = [_scaled(text, n) for n in out]
+    if ":" in text and len(out) > 1:
+        out = _colon_decimals(text, out)
     words = _word_numbers(text) if _HAS_WORD.search(text) else []
     return sorted(out + words, key=lambda n: n.start) if words else out
 
@@ -303,6 +307,56 @@ def _flat_power_at(text: str, nums: list[_Num], i: int) -> tuple[_Num, int] | No
     if _DIMS_AFTER.match(text, end):  # "2 × 105 × 3": dimensions
         return None
     return _Num(a.start, end, a.value * 10.0**exp, None, a.decimals, False, a.sign), used
+
+
+# A font whose decimal point PDF text reads as ':' ("T c $ 4:5 K", "P 1:93 GPa"): read only before a unit of
+# temperature, pressure, energy, field or length that no formula index follows ("Ba 0:6 K 0:4 Fe 2 As 2" is a formula);
+# a ratio ("1:2", "a 1:1 mixture", "1:3 molar") and a clock time ("10:30 h") stay what they are.
+_COLON_DIMS = frozenset(
+    "[temperature]|[mass] / [length] / [time] ** 2|[mass] * [length] ** 2 / [time] ** 2|"
+    "[mass] / [time] ** 2 / [current]|[current] / [length]|[length]".split("|")
+)
+_DIGIT_AFTER = re.compile(rf"{WS}?\d")
+_SUBSCRIPT_AFTER = re.compile(rf"{WS}?[a-z](?![A-Za-z])")
+
+
+def _colon_decimals(text: str, nums: list[_Num]) -> list[_Num]:
+    out: list[_Num] = []
+    i = 0
+    while i < len(nums):
+        a = nums[i]
+        b = nums[i + 1] if i + 1 < len(nums) else None
+        if (
+            b is not None
+            and a.integer
+            and b.integer
+            and not a.word
+            and not b.word
+            and b.sign is None
+            and b.start == a.end + 1
+            and text[a.end] == ":"
+            and a.end - a.start <= 3
+            and b.end - b.start <= 4
+            and (a.start == 0 or text[a.start - 1] not in ":.,")
+            and not text.startswith(":", b.end)
+        ):
+            unit = _scan_unit(text, b.end)
+            if (
+                unit is not None
+                and unit.start > b.end
+                and not _DIGIT_AFTER.match(text, unit.end)
+                and not _SUBSCRIPT_AFTER.match(text, unit.end)  # "0:1 T c": a fraction of T c, no tesla
+            ):
+                u = parse_unit(_join_spaced_powers(unit.raw))
+                if u is not None and str(u.dimensionality) in _COLON_DIMS:
+                    digits = text[b.start : b.end]
+                    value = float(f"{text[a.start : a.end]}.{digits}")
+                    out.append(_Num(a.start, b.end, value, None, len(digits), False, a.sign))
+                    i += 2
+                    continue
+        out.append(a)
+        i += 1
+    return out
 
 
 _HAS_SCALE = re.compile(r"(?:hundred|thousand|million|billion|trillion)(?![A-Za-z])")

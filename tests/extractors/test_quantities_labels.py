@@ -115,3 +115,31 @@ def test_an_ascii_hyphen_without_a_unit_is_no_power():
 def test_a_symbol_font_minus_is_a_range_dash():
     q = _one("doped with Sn (y = 0.1\uf02d0.4) by")
     assert (q.kind, q.values) == ("interval", (0.1, 0.4))
+
+
+@pytest.mark.parametrize(
+    "text,raw,value,unit",
+    [
+        ("the onset T c $ 7:2 K of the film", "7:2 K", 7.2, "K"),  # a broken font's decimal point
+        ("a pressure of 2:45 GPa was reached", "2:45 GPa", 2.45, "GPa"),
+        ("with lattice parameter a 0:4125 nm here", "0:4125 nm", 0.4125, "nm"),
+    ],
+)
+def test_a_colon_read_for_a_decimal_point_before_a_physical_unit(text, raw, value, unit):
+    q = _one(text)
+    assert (q.raw, q.values, q.unit) == (raw, (value,), unit)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mixed in a 1:2 ratio",  # a ratio
+        "a 1:1 mixture of ethanol and water",
+        "dissolved 1:3 molar in water",  # a molar ratio, no decimal
+        "stirred from 10:30 h on",  # a clock time
+        "the phase Sr 0:6 K 0:4 Fe 2 As 2 was",  # a garbled formula: an index follows the 'unit'
+        "from T c down to 0:2 T c here",  # a fraction of T c
+    ],
+)
+def test_ratios_times_and_formulas_keep_their_colon(text):
+    assert not any(":" in m.raw and m.kind == "value" and m.unit for m in find_quantities(text))
