@@ -403,7 +403,17 @@ def _spanning_curve(s: Shape) -> bool:
     if len(s.segments) < 20:
         return False
     oblique = sum(1 for x0, y0, x1, y1 in s.segments if abs(x1 - x0) > 0.05 and abs(y1 - y0) > 0.05)
-    return oblique >= 0.5 * len(s.segments)
+    if oblique >= 0.5 * len(s.segments):
+        return True
+    # a dense time series (hundreds of points, mostly vertical steps between close x values) that runs far out of
+    # the plot area and is drawn clipped: one connected polyline with a quarter or more of its vertices away from
+    # its box edges (a frame's vertices lie on its edges or at the ends of its ticks)
+    if len(s.segments) < 100 or not s.is_chain():
+        return False
+    v = np.asarray(s.vertices(), dtype=float)
+    r = s.rect
+    away = (v[:, 0] > r[0] + 6) & (v[:, 0] < r[2] - 6) & (v[:, 1] > r[1] + 6) & (v[:, 1] < r[3] - 6)
+    return bool(away.mean() >= 0.25)
 
 
 def _mostly_inside(s: Shape, box: Box) -> bool:
@@ -471,6 +481,60 @@ def _legend(p: Panel, shapes: list[Shape], lines: list[TextLine], tick_lines: se
     return entries, in_legend
 
 
+def _glyph_like(s: Shape) -> bool:
+    """A letter drawn as a filled outline: no stroke, a dark fill, curved or many-sided, at most text-sized."""
+    return s.stroke is None and s.fill is not None and not _is_white(s.fill) and s.w <= 14 and 1.5 <= s.h <= 14 \
+        and (s.n_curves >= 3 or len(s.segments) >= 10)
+
+
+def _unread_legend(p: Panel, shapes: list[Shape], skip: set[int]) -> set[int]:
+    """Legend rows whose label was not read (glyph outlines OCR could not make out): a column of two or more
+    sample + text rows inside the plot area. A text row is two or more glyph-like shapes of one fill, close together on
+    one line, not all of one form (a run of data markers is); its sample is what lies just left of it on its row,
+    no larger than a legend sample. The rows of a column start their text at one x, centre their samples at one x,
+    and follow each other at under three text heights. Returns every shape of such a column (samples and text)."""
+    x0, y0, x1, y1 = p.box
+    glyphs = sorted((s for s in shapes if s.idx not in skip and _glyph_like(s) and _inside(s.cx, s.cy, p.box, 0.0)),
+                    key=lambda s: (s.rect[0]))
+    if len(glyphs) < 4:
+        return set()
+    rows: list[list[Shape]] = []
+    for g in glyphs:  # a glyph joins the row it overlaps vertically (sub- and superscripts too), a word space apart
+        row = next((r for r in rows if r[0].fill == g.fill and -0.5 <= g.rect[0] - max(o.rect[2] for o in r) <= 1.2 * r[0].h
+                    and min(g.rect[3], r[0].rect[3]) - max(g.rect[1], r[0].rect[1]) >= 0.3 * min(g.h, r[0].h)), None)
+        if row is None:
+            rows.append([g])
+        else:
+            row.append(g)
+    rows = [r for r in rows if len(r) >= 2 and len({g.signature() for g in r}) >= 2]
+    if len(rows) < 2:
+        return set()
+    glyph_ids = {g.idx for g in glyphs}
+    r_all = np.array([s.rect for s in shapes], dtype=np.float64).reshape(-1, 4)
+    found: list[tuple[float, float, float, float, list[Shape]]] = []  # text x0, sample cx, cy, height, shapes
+    for row in rows:
+        tx0 = row[0].rect[0]
+        h = max(g.h for g in row)
+        cy = (min(g.rect[1] for g in row) + max(g.rect[3] for g in row)) / 2
+        near = (r_all[:, 2] <= tx0 + 0.5) & (r_all[:, 2] >= tx0 - 2.5 * h) & (r_all[:, 0] >= tx0 - 7 * h) \
+            & (np.abs((r_all[:, 1] + r_all[:, 3]) / 2 - cy) <= 0.45 * h) & (r_all[:, 3] - r_all[:, 1] <= 1.6 * h)
+        sample = [shapes[k] for k in np.flatnonzero(near).tolist()
+                  if shapes[k].idx not in glyph_ids and shapes[k].idx not in skip
+                  and not (_is_white(shapes[k].fill) and shapes[k].stroke is None)]
+        if not sample:
+            continue
+        scx = (min(s.rect[0] for s in sample) + max(s.rect[2] for s in sample)) / 2
+        found.append((tx0, scx, cy, h, sample + row))
+    out: set[int] = set()
+    for a in found:
+        column = sorted((b for b in found if abs(b[0] - a[0]) <= 2.0 and abs(b[1] - a[1]) <= 2.0), key=lambda b: b[2])
+        if len(column) < 2:
+            continue
+        if all(c[2] - b[2] <= 3 * max(b[3], c[3]) for b, c in zip(column, column[1:])):  # noqa: B905
+            out.update(s.idx for b in column for s in b[4])
+    return out
+
+
 def _text_frames(p: Panel, shapes: list[Shape], lines: list[TextLine], tick_lines: set[int]) -> list[Box]:
     """Drawn rectangles centred in the plot area, at most a third of it, that hold text (not tick labels): legend
     frames and text boxes. What lies within one is a legend sample or an annotation, never data."""
@@ -486,11 +550,70 @@ def _text_frames(p: Panel, shapes: list[Shape], lines: list[TextLine], tick_line
             continue
         if not _inside(s.cx, s.cy, p.box, 0.0):  # a legend may stick out of the plot area
             continue
-        if not (_is_box(s) or _is_box_outline(s)):
+        if not (_is_box(s) or _is_box_outline(s) or _frame_outline(s)):
             continue
         if any(r[0] <= t.bbox[0] and t.bbox[2] <= r[2] and r[1] <= t.bbox[1] and t.bbox[3] <= r[3] for t in texts):
             out.append(r)
     return out
+
+
+def _insets(p: Panel, shapes: list[Shape], skip: list[Box] = ()) -> list[Box]:
+    """Inset plots: a smaller axes frame inside the plot area (a drawn rectangle 15-80 % of the area's width and
+    height) with its own ticks (two or more short strokes perpendicular to a horizontal side, and two or more to a
+    vertical side). Returned as the region the inset takes: its white background when one holds it, else the frame
+    grown by room for its tick labels. Nothing there is data of the panel (an inset's axes are rarely readable)."""
+    x0, y0, x1, y1 = p.box
+    bw, bh = x1 - x0, y1 - y0
+    frames = [s for s in shapes if s.stroke is not None and 0.15 * bw <= s.w <= 0.8 * bw and 0.15 * bh <= s.h <= 0.8 * bh
+              and _inside(s.cx, s.cy, p.box, 0.0) and (_is_box(s) or _is_box_outline(s))]
+    if not frames:
+        return []
+    ticks = []
+    for s in shapes:  # short upright or level strokes, not the panel's own ticks
+        if len(s.segments) != 1 or s.stroke is None or _is_tick(s, p):
+            continue
+        a, b, c, d = s.segments[0]
+        if abs(a - c) < 0.05 and 1.0 <= abs(d - b) <= 8.0 or abs(b - d) < 0.05 and 1.0 <= abs(c - a) <= 8.0:
+            ticks.append((s.stroke, s.segments[0]))
+    out: list[Box] = []
+    for f in frames:
+        r = f.rect
+        if any(abs(r[0] - t[0]) < 0.5 and abs(r[1] - t[1]) < 0.5 and abs(r[2] - t[2]) < 0.5 and abs(r[3] - t[3]) < 0.5
+               for t in skip):
+            continue  # a legend frame (it holds text)
+        on_h = on_v = 0
+        tick_len = 0.0
+        for colour, (a, b, c, d) in ticks:
+            if colour != f.stroke:  # an inset's ticks are drawn like its frame (grid pieces are not)
+                continue
+            if abs(a - c) < 0.05 and r[0] - 0.5 <= a <= r[2] + 0.5 \
+                    and any(min(b, d) - 0.6 <= yy <= max(b, d) + 0.6 for yy in (r[1], r[3])):
+                on_h += 1
+                tick_len = max(tick_len, abs(d - b))
+            elif abs(b - d) < 0.05 and r[1] - 0.5 <= b <= r[3] + 0.5 \
+                    and any(min(a, c) - 0.6 <= xx <= max(a, c) + 0.6 for xx in (r[0], r[2])):
+                on_v += 1
+                tick_len = max(tick_len, abs(c - a))
+        if on_h < 2 or on_v < 2:
+            continue
+        backs = [s.rect for s in shapes if _is_white(s.fill) and s.rect[0] <= r[0] and s.rect[1] <= r[1]
+                 and s.rect[2] >= r[2] and s.rect[3] >= r[3] and s.w < 0.9 * bw and s.h < 0.9 * bh]
+        if backs:
+            out.append(min(backs, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])))
+        else:
+            gy = min(12.0, max(8.0, 4 * tick_len))
+            out.append((r[0] - 2.5 * gy, r[1] - gy, r[2] + gy, r[3] + gy))
+    return out
+
+
+def _frame_outline(s: Shape) -> bool:
+    """A frame drawn as a filled outline with a drop shadow or bevelled corners: a closed path of at most 24 sides
+    whose every vertex lies near its box's edges (a curve drawn as an outline has vertices inside its box)."""
+    if s.stroke is not None or not s.closed or not 4 <= len(s.segments) <= 24:
+        return False
+    r = s.rect
+    tol = max(3.0, 0.08 * min(s.w, s.h))
+    return all(min(x - r[0], r[2] - x, y - r[1], r[3] - y) <= tol for x, y in s.vertices())
 
 
 def _is_box_outline(s: Shape) -> bool:
@@ -523,7 +646,9 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
     bw, bh = box[2] - box[0], box[3] - box[1]
     tick_lines = {id(t) for ax in (p.x, p.y, p.y2) if ax is not None for t, _ in ax.labels}
     legend, in_legend = _legend(p, shapes, lines, tick_lines, text_shapes)
+    in_legend = in_legend | _unread_legend(p, shapes, axis_shapes - text_shapes)
     frames = _text_frames(p, shapes, lines, tick_lines)
+    frames += _insets(p, shapes, frames)
     cands: list[Shape] = []
     for s in shapes:
         if s.idx in axis_shapes or s.idx in in_legend or not s.segments:
@@ -531,7 +656,7 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
         if frames and any(f[0] <= s.rect[0] and s.rect[2] <= f[2] and f[1] <= s.rect[1] and s.rect[3] <= f[3]
                           for f in frames):
             continue  # a legend's (or a text box's) frame and what it holds
-        if s.stroke is None and (s.fill is None or _is_white(s.fill)):
+        if s.stroke is None and (s.fill is None or _is_white(s.fill) or _encloses_nothing(s)):
             continue
         if _is_white(s.color) and s.stroke is not None and _is_white(s.stroke):
             continue
@@ -1117,10 +1242,25 @@ def _in_text(g: _Group, lines: list[TextLine]) -> bool:
 
 
 def _on_frame(g: _Group, box: Box, tol: float = 1.5) -> bool:
-    """Every point on the plot frame: a frame piece or a tick row, not data."""
+    """Every point on the plot frame: a frame piece or a tick row, not data. A coloured curve of many points that
+    stays at the frame (a ratio that never leaves 1.000 on a plot whose top is 1.000) is data all the same."""
+    if len(g.points) >= 20 and g.color is not None and len({g.color[1:3], g.color[3:5], g.color[5:7]}) > 1:
+        return False
     return all(
         min(abs(x - box[0]), abs(x - box[2])) <= tol or min(abs(y - box[1]), abs(y - box[3])) <= tol for x, y in g.points
     )
+
+
+def _encloses_nothing(s: Shape) -> bool:
+    """A filled path that runs out and back along itself (a curved arrow's shaft written as a fill) encloses no area
+    and paints nothing: under 0.02 pt of mean width over its length."""
+    if len(s.segments) < 4:
+        return False
+    area = 0.0
+    for v in _subpaths(s):
+        area += abs(float(np.dot(v[:-1, 0], v[1:, 1]) - np.dot(v[1:, 0], v[:-1, 1]))) / 2
+    length = sum(float(np.hypot(x1 - x0, y1 - y0)) for x0, y0, x1, y1 in s.segments)
+    return length > 0 and area < 0.01 * length
 
 
 def _subpaths(s: Shape) -> list[np.ndarray]:
@@ -1223,7 +1363,10 @@ def _chains(ss: list[Shape], box: Box) -> list[tuple[list[tuple[float, float]], 
     out = []
     singles: list[Shape] = []
     for s in sorted(ss, key=lambda s: s.idx):
-        if len(s.segments) >= 2 and s.is_chain() and not (s.closed and s.w < 20 and s.h < 20) and not _is_box(s):
+        # a closed path is a marker when small, and a drawn symbol (a lens, a block of a schematic) when it closes
+        # after six sides or fewer: a curve of data does not come back to where it started
+        if len(s.segments) >= 2 and s.is_chain() and not (s.closed and (s.w < 20 and s.h < 20 or len(s.segments) <= 6)) \
+                and not _is_box(s):
             pts = [pt for pt in s.vertices() if _inside(pt[0], pt[1], box, 1.0)]
             out.append((pts, [s]))
         elif len(s.segments) == 1:
