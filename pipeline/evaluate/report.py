@@ -218,7 +218,7 @@ def render(scores: dict, plots: list[Path]) -> str:
     for cname, c in scores["corpora"].items():
         st = c.get("stats", {})
         rec = c.get("records", {})
-        rec_s = f"{rec.get('records', 0)}" + (
+        rec_s = f"{rec.get('records', 0)}" + (f" ({rec['mentions']} of them mentions)" if rec.get("mentions") else "") + (
             f" ({rec['records_unknown_doc']} unknown doc)" if rec.get("records_unknown_doc") else ""
         )
         rec_s += f" ({rec['invalid_spans']} spans outside text)" if rec.get("invalid_spans") else ""
@@ -229,7 +229,9 @@ def render(scores: dict, plots: list[Path]) -> str:
         "## Scores",
         "",
         "Micro-averaged over each corpus; one-to-one greedy matching. Strict = exact span after whitespace trim "
-        "(equal normalized text); overlap = any overlap (or one text containing the other).",
+        "(equal normalized text); overlap = any overlap (or one text containing the other). Span tasks see records "
+        "and quantity mentions (numbers with no vocabulary property), link tasks records only (pipeline/evaluate/"
+        "score.py); the link tasks over records + mentions are listed under the table.",
         "",
         "| corpus | task | gold | pred | P strict | R strict | F1 strict | P overlap | R overlap | F1 overlap "
         "| dev goal | attributes (overlap) |",
@@ -244,6 +246,11 @@ def render(scores: dict, plots: list[Path]) -> str:
             f"| {cname} | {tname} | {t['gold']} | {t['pred']} | {_pct(s['p'])} | {_pct(s['r'])} | **{_pct(s['f1'])}** "
             f"| {_pct(o['p'])} | {_pct(o['r'])} | **{_pct(o['f1'])}** | {goal} | {_attrs(t)} |"
         )
+    wm = [(c, n, t) for c, n, t in _rows(scores) if t.get("with_mentions")]
+    if wm:
+        lines += ["", "Link tasks over records + mentions: " + "; ".join(
+            f"{c} / {n}: pred {t['with_mentions']['pred']}, F1 strict {_pct(t['with_mentions']['levels']['strict']['f1'])}"
+            f", overlap {_pct(t['with_mentions']['levels']['overlap']['f1'])}" for c, n, t in wm) + "."]
     lines += _tables_section(scores)
     lines += _calibration_section(scores)
     lines += ["", "## Dev goals", "", "| goal | F1 | status |", "|---|---|---|"]

@@ -7,6 +7,9 @@ one-to-one to the gold links at the `overlap` level (metrics.greedy_match with t
 correct when its own link was matched, wrong when it was eligible but unmatched. Records no link task looks at (a
 Tc-only corpus and a thermal-conductivity record, a value outside annotated regions) get no label.
 
+Only records are labelled: quantity mentions (numbers with no vocabulary property, pipeline/normalize.is_mention)
+are not records, the score stage never sees them, and `matlit eval`'s link tasks leave them out too.
+
 The hand table gold (tests/fixtures/table_gold) annotates every value cell of its tables, so its labels are
 exhaustive: a record read from a parsed table that is one of the gold tables (pipeline/evaluate/tables.tables_for) is
 correct when it matches a gold cell one-to-one at the `strict` level of pipeline/evaluate/tables.py (value within
@@ -43,10 +46,14 @@ def link_tasks(corpus: Corpus) -> list:
 
 
 def label_records(corpus: Corpus, records: list[Record]) -> dict[str, bool]:
-    """record id -> True (matched a gold link) / False (eligible, unmatched); unlabeled records are absent."""
+    """record id -> True (matched a gold link) / False (eligible, unmatched); unlabeled records (and quantity
+    mentions) are absent."""
+    from pipeline.normalize import is_mention
+
     by_doc: dict[str, list[Record]] = defaultdict(list)
     for r in records:
-        by_doc[r.evidence.source_id].append(r)
+        if not is_mention(r):
+            by_doc[r.evidence.source_id].append(r)
     labels: dict[str, bool] = {}
     for task in link_tasks(corpus):
         filt = DEFAULT_FILTERS.get(task.filter) if task.filter else None
@@ -74,8 +81,9 @@ def label_table_records(gold_tables: list, tables: list, records: list[Record]) 
     """record id -> True/False for the records read from the parsed tables that are gold tables (table_gold:
     every value cell annotated, so unmatched = wrong); one-to-one greedy at pipeline/evaluate/tables' strict level."""
     from pipeline.evaluate.tables import material_match, property_match, tables_for, value_unit_match
+    from pipeline.normalize import is_mention
 
-    table_recs = [r for r in records if r.evidence.source_kind == "table"]
+    table_recs = [r for r in records if r.evidence.source_kind == "table" and not is_mention(r)]
     labels: dict[str, bool] = {}
     for gt in gold_tables:
         ids = {t.id for t in tables_for(gt, tables)}

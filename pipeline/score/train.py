@@ -4,7 +4,7 @@
    SuperMat, MeasEval, MuLMS, PolyIE) exactly as `matlit eval` does, and parse + table-extract the PDFs of the hand
    table gold (table_gold, every value cell of its tables annotated) as `matlit eval --corpus table_gold` does;
 2. label each record with eval's own matching (labels.py, `labels.DEFINITION`): matched to gold = correct, looked
-   at by the gold but unmatched = wrong;
+   at by the gold but unmatched = wrong; quantity mentions (no vocabulary property) are not records: unlabelled;
 3. reconcile all records (each gold document counts as a paper) and compute features (features.py);
 4. split by document with the project's fixed split (pipeline/evaluate/gold.split_of: 20 % "heldout", the split
    train-ner / finetune also keep out of training, and `matlit eval --split heldout` scores): held-out documents
@@ -69,7 +69,11 @@ def examples_from(
     labels = {}
     for corpus, records in corpus_records:
         labels[corpus.name] = label_records(corpus, records)
+    from pipeline.normalize import is_mention
+
+    # what the score stage reconciles: records only (quantity mentions never reach it)
     everything = [r for _, recs in corpus_records for r in recs] + [r for t in table_sources for r in t.records]
+    everything = [r for r in everything if not is_mention(r)]
     rec = reconcile(everything)
     ctx = Context(consensus=rec.consensus, paper_repeats=rec.paper_repeats)
     out = []

@@ -21,7 +21,7 @@ def rec(
     q: tuple[int, int] | None,
     *,
     prop="quantity",
-    pid=None,
+    pid="density",  # a vocabulary property: a record (pid=None makes a quantity mention)
     mat=None,
     mat_raw=None,
     values=(),
@@ -186,7 +186,7 @@ def test_tc_rule_filter_and_numbers():
     assert t["pred"] == 0 and t["levels"]["overlap"]["fn"] == 1
     by_number = rec("c:1", None, mat_raw="ABC", pid="critical_temperature", values=[300.0])  # no span: numbers
     assert f1s(score_corpus(c, [by_number]), "l") == (1.0, 1.0)
-    t = score_corpus(c, [by_number, rec("c:1", (63, 68), mat_raw="ABC", prop="Tc", values=[5.0])])["tasks"]["l"]
+    t = score_corpus(c, [by_number, rec("c:1", (63, 68), mat_raw="ABC", prop="Tc", pid="critical_temperature", values=[5.0])])["tasks"]["l"]
     assert t["levels"]["overlap"]["fp"] == 1 and t["per_property"]["critical_temperature"]["fp"] == 1
 
 
@@ -207,14 +207,30 @@ def test_bandgap_rule_units():
         },
     )
     c = Corpus("b", [doc], [Task("bg", "link", rule="bandgap", filter="band_gap")])
-    ev = rec("b:1", (23, 31), prop="band gap", mat_raw="ZnO", values=[3.37], unit="eV")
+    ev = rec("b:1", (23, 31), prop="band gap", pid="band_gap", mat_raw="ZnO", values=[3.37], unit="eV")
     assert f1s(score_corpus(c, [ev]), "bg") == (1.0, 1.0)
-    wrong = rec("b:1", (23, 31), prop="band gap", mat_raw="ZnO", values=[3.4], unit="eV")
+    wrong = rec("b:1", (23, 31), prop="band gap", pid="band_gap", mat_raw="ZnO", values=[3.4], unit="eV")
     assert f1s(score_corpus(c, [wrong]), "bg") == (0.0, 0.0)
-    loose = rec("b:1", (23, 31), prop="band gap", mat=(12, 19), values=[3370.0], unit="meV")  # "of ZnO"
+    loose = rec("b:1", (23, 31), prop="band gap", pid="band_gap", mat=(12, 19), values=[3370.0], unit="meV")  # "of ZnO"
     assert f1s(score_corpus(c, [loose]), "bg") == (0.0, 1.0)
 
 
 def test_context_marks_the_sentence():
     text = "First sentence. The value is 5 K here. Last one."
     assert context(text, 29, 32) == "The value is ⟦5 K⟧ here."
+
+
+def test_spans_count_mentions_links_do_not():
+    """A quantity mention (no vocabulary property) is a found quantity for span tasks, not a record for link tasks;
+    the link task's `with_mentions` keeps the number over records + mentions."""
+    c = link_corpus("triple")
+    c.docs[0].spans["quantity"] = [Span(30, 35, "temperature")]
+    c.tasks.append(Task("quantity", "span", field="quantity"))
+    mention = rec("c:1", (30, 35), mat=(12, 15), pid=None)
+    r = score_corpus(c, [mention])
+    assert r["records"]["mentions"] == 1
+    assert r["tasks"]["quantity"]["levels"]["strict"]["tp"] == 1
+    link = r["tasks"]["l"]
+    assert link["pred"] == 0 and link["levels"]["overlap"]["fn"] == 1
+    assert link["with_mentions"]["pred"] == 1 and link["with_mentions"]["levels"]["strict"]["tp"] == 1
+    assert score_corpus(c, [rec("c:1", (30, 35), mat=(12, 15))])["tasks"]["l"]["levels"]["strict"]["tp"] == 1

@@ -38,7 +38,9 @@ def _link_record(doc: GoldDoc, task: Task, link: GoldLink, n: int) -> Record:
     q = Quantity(raw=link.value.text, values=link.numbers, unit_raw=link.unit, span=_span(link.value.primary))
     prop = PropertyRef(
         raw=link.property.text if link.property else (link.label or "value"),
-        id=link.label if task.filter else None,
+        # a record needs a vocabulary property (else it is a quantity mention, which link tasks leave out): any id
+        # stands in where the task does not filter by property (matching uses the property's span and text)
+        id=link.label if task.filter else "density",
         span=_span(link.property.primary) if link.property else None,
     )
     mat = Material(raw=link.material.text, span=_span(link.material.primary)) if link.material else None
