@@ -15,10 +15,11 @@ Format (JSON object; keys are stable, new keys may be added):
       "config": {...},                    # the resolved ShardConfig (shard section of the config) that wrote them
       "tables": {                         # per table: totals over its shards
         "records":       {"rows": 912, "shards": 2, "bytes": 81234, "papers": 5},
+        "mentions":      {"rows": 640, "shards": 2, "bytes": 40112, "papers": 5},   # quantity mentions, records' schema
         "text":          {"rows": 5,   "shards": 2, "bytes": 90321, "papers": 5},
         "figure_series": {"rows": 0,   "shards": 0, "bytes": 0,     "papers": 0}
       },
-      "splits": {"train": {"records": 850, "text": 4}, "validation": {"records": 62, "text": 1}},
+      "splits": {"train": {"records": 850, "mentions": 600, "text": 4}, "validation": {"records": 62, "mentions": 40, "text": 1}},
       "shards": [                         # every shard file, sorted by path; paths relative to shards_dir
         {"table": "records", "split": "train", "path": "records/records-train-00000.parquet",
          "rows": 850, "bytes": 75000, "sha256": "<hex>", "papers": ["<paper_id>", ...]},

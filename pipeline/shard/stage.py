@@ -2,6 +2,8 @@
 
     <shards_dir>/                          config shard.out_dir, default <work_dir>/shards
       records/records-<split>-NNNNN.parquet        one row per record, flat columns (schemas/flat.py)
+      mentions/mentions-<split>-NNNNN.parquet      one row per quantity mention (work/mentions/: numbers with no
+                                                   vocabulary property, pipeline/normalize.is_mention), same schema
       text/text-<split>-NNNNN.parquet              one row per paper whose licence is allowlisted (pipeline/shard/text.py)
       figure_series/figure_series-<split>-NNNNN.parquet   one row per digitized series (schemas/figure.py)
       manifest.json                                counts, sha256 per shard, config, code version (manifest.py)
@@ -23,6 +25,9 @@ How it runs (a runner Stage; every shard is one work item, so local/Ray/Slurm ex
 Records are read from work/scored/<id>.jsonl when the score stage wrote it, else work/records/<id>.jsonl
 (shard.records_from). Review decisions (pipeline.review.decisions, when present) are applied: edited values replace
 extracted ones, rejected records are dropped or kept with review_status=rejected (shard.rejected).
+The mentions table is written whenever the records table is (shard.tables names "records"), from
+work/mentions/<id>.jsonl: never scored nor reviewed (score null, review_status none), snippets withheld by licence
+like records'.
 """
 
 from __future__ import annotations
@@ -40,7 +45,9 @@ from pipeline.shard.manifest import FORMAT, FORMAT_VERSION, MANIFEST_NAME, sha25
 from pipeline.workdir import WorkDir, atomic_write_bytes, atomic_write_json, remove_stale_temp_files
 from schemas import SCHEMA_VERSION, Record
 
-TABLES = ("records", "text", "figure_series")
+TABLES = ("records", "mentions", "text", "figure_series")
+RECORD_TABLES = ("records", "mentions")  # flat Record rows (schemas/flat.py)
+INPUT_KEY = {"records": "records", "mentions": "mentions", "text": "parsed", "figure_series": "figures"}
 SPLITS = ("train", "validation")
 REVIEW_STATUS = {"accept": "accepted", "edit": "edited", "reject": "rejected"}
 WITHHELD_FLAG = "snippet_withheld:licence"
@@ -139,6 +146,13 @@ class ShardStage(Stage):
             return scored
         return normalized
 
+    def mentions_input(self, wd: WorkDir, pid: str) -> Path:
+        return wd.mentions_output(pid)
+
+    def _table_wanted(self, table: str) -> bool:
+        """The mentions table rides with the records table (shard.tables names the tables it knows)."""
+        return (table if table != "mentions" else "records") in self.cfg.shard.tables
+
     def figures_input(self, wd: WorkDir, pid: str) -> Path:
         return wd.stage_output("figures", pid)
 
@@ -196,11 +210,11 @@ class ShardStage(Stage):
                     paper = None
                 info["licence"] = paper.licence if paper else None
                 info["licence_ok"] = licence_allowed(info["licence"], sc.licence_allowlist)
-                rec = self.records_input(wd, pid)
-                if rec.exists():
-                    data = rec.read_bytes()
-                    info["records"] = {"path": str(rec.relative_to(wd.root)), "sha": hashlib.sha256(data).hexdigest(),
-                                       "rows": sum(1 for ln in data.splitlines() if ln.strip()), "bytes": len(data)}
+                for key, rec in (("records", self.records_input(wd, pid)), ("mentions", self.mentions_input(wd, pid))):
+                    if rec.exists():
+                        data = rec.read_bytes()
+                        info[key] = {"path": str(rec.relative_to(wd.root)), "sha": hashlib.sha256(data).hexdigest(),
+                                     "rows": sum(1 for ln in data.splitlines() if ln.strip()), "bytes": len(data)}
                 fig = self.figures_input(wd, pid)
                 if fig.exists():
                     data = fig.read_bytes()
@@ -223,7 +237,7 @@ class ShardStage(Stage):
         config = sc.model_dump(mode="json")
         shards: dict[str, dict] = {}
         for table in TABLES:
-            if table not in sc.tables:
+            if not self._table_wanted(table):
                 continue
             if table == "figure_series" and not _figure_schema_available():
                 continue
@@ -232,8 +246,8 @@ class ShardStage(Stage):
                 for pid, i in kept.items():
                     if i["split"] != split:
                         continue
-                    if table == "records" and i.get("records", {}).get("rows"):
-                        members.append((pid, i["records"]["rows"], i["records"]["bytes"]))
+                    if table in RECORD_TABLES and i.get(table, {}).get("rows"):
+                        members.append((pid, i[table]["rows"], i[table]["bytes"]))
                     elif table == "text" and "parsed" in i and i["licence_ok"]:
                         members.append((pid, 1, i["parsed"].get("bytes", 0)))
                     elif table == "figure_series" and i.get("figures", {}).get("rows"):
@@ -251,9 +265,8 @@ class ShardStage(Stage):
                 for n, group in enumerate(groups):
                     item = f"{table}-{split}-{n:05d}"
                     group = sorted(group)
-                    inputs = [[pid, papers[pid].get("meta_sha"), papers[pid].get(
-                        {"records": "records", "text": "parsed", "figure_series": "figures"}[table], {}).get("sha")]
-                        for pid in group]
+                    inputs = [[pid, papers[pid].get("meta_sha"), papers[pid].get(INPUT_KEY[table], {}).get("sha")]
+                              for pid in group]
                     key = [FORMAT_VERSION, code, config, self._rejected_mode(), table, split, inputs,
                            dec_sha if table == "records" else None]
                     shards[item] = {
@@ -340,8 +353,8 @@ class ShardStage(Stage):
         parts, ok, failed = [], [], []
         for pid in entry["papers"]:
             try:
-                if table == "records":
-                    t = self._records_table(wd, pid, split)
+                if table in RECORD_TABLES:
+                    t = self._records_table(wd, pid, split, table)
                 elif table == "text":
                     t = self._text_table(wd, pid, split)
                 else:
@@ -365,7 +378,7 @@ class ShardStage(Stage):
 
     # -- tables --
     def _schema(self, table: str):
-        if table == "records":
+        if table in RECORD_TABLES:
             from schemas.flat import flat_record_schema
 
             return flat_record_schema()
@@ -401,7 +414,9 @@ class ShardStage(Stage):
             self._decisions_cache = cached
         return cached
 
-    def _records_table(self, wd: WorkDir, pid: str, split: str):
+    def _records_table(self, wd: WorkDir, pid: str, split: str, table: str = "records"):
+        """The flat rows of a paper's records (table "records") or quantity mentions ("mentions": no decisions,
+        no score to filter by)."""
         import pyarrow as pa
         from pydantic import ValidationError
 
@@ -409,8 +424,8 @@ class ShardStage(Stage):
         from schemas.flat import flat_record_schema, flatten
 
         info = self._plan(wd)["papers"][pid]
-        path = wd.root / info["records"]["path"]
-        decisions = self._decisions(wd)
+        path = wd.root / info[table]["path"]
+        decisions = self._decisions(wd) if table == "records" else {}
         mode = self._rejected_mode()
         min_score = self.cfg.shard.min_score
         rows = []

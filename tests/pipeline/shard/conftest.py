@@ -41,7 +41,7 @@ def source_work(tmp_path_factory) -> Path:
 def work_copy(source_work, tmp_path) -> Path:
     """A private copy of the session work dir (inputs only) that a test may change."""
     dst = tmp_path / "work"
-    for sub in ("papers", "parsed", "records", "shard/cache"):
+    for sub in ("papers", "parsed", "records", "mentions", "shard/cache"):
         shutil.copytree(source_work / sub, dst / sub)
     return dst
 

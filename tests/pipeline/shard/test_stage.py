@@ -25,8 +25,8 @@ def run_shard(work: Path, **overrides):
     return summary, out
 
 
-def n_records(work: Path) -> dict[str, int]:
-    return {p.stem: sum(1 for ln in p.read_text().splitlines() if ln.strip()) for p in (work / "records").glob("*.jsonl")}
+def n_records(work: Path, kind: str = "records") -> dict[str, int]:
+    return {p.stem: sum(1 for ln in p.read_text().splitlines() if ln.strip()) for p in (work / kind).glob("*.jsonl")}
 
 
 def all_shard_bytes(out: Path) -> dict[str, bytes]:
@@ -39,6 +39,13 @@ def test_layout_counts_and_manifest(work_copy):
     m = verify_manifest(out)
     counts = n_records(work_copy)
     assert m["tables"]["records"]["rows"] == sum(counts.values())
+    # quantity mentions (no vocabulary property) in their own table, same schema, listed in the manifest
+    assert m["tables"]["mentions"]["rows"] == sum(n_records(work_copy, "mentions").values()) > 0
+    assert sum(s["rows"] for s in m["shards"] if s["table"] == "mentions") == m["tables"]["mentions"]["rows"]
+    men = pq.read_table(shard_paths(out, "mentions"))
+    assert men.schema.equals(flat_record_schema(), check_metadata=False)
+    assert all(r["property_id"] is None or r["property_id"] for r in men.to_pylist())
+    assert not set(men["record_id"].to_pylist()) & set(pq.read_table(shard_paths(out, "records"))["record_id"].to_pylist())
     assert m["tables"]["text"]["rows"] == 2
     assert m["schema_version"] == flat_record_schema().metadata[b"schema_version"].decode()
     assert m["code_version"] and m["config"]["validation_fraction"] == 0.05
@@ -60,7 +67,7 @@ def test_layout_counts_and_manifest(work_copy):
 def test_record_spans_map_into_text(work_copy):
     _, out = run_shard(work_copy)
     texts = {r["paper_id"]: r for r in pq.read_table(shard_paths(out, "text")).to_pylist()}
-    rows = pq.read_table(shard_paths(out, "records")).to_pylist()
+    rows = pq.read_table(shard_paths(out, "records")).to_pylist() + pq.read_table(shard_paths(out, "mentions")).to_pylist()
     checked = 0
     for row in rows:
         if row["quantity_span"] is None:
@@ -71,7 +78,7 @@ def test_record_spans_map_into_text(work_copy):
         got = t["text"][anchor["start"] + qs["start"] : anchor["start"] + qs["end"]]
         assert got.split()[0][:2] == row["quantity_raw"].split()[0][:2], (row["source_id"], got, row["quantity_raw"])
         checked += 1
-    assert checked > 40
+    assert checked > 50
     kinds = {r["source_kind"] for r in rows}
     assert {"sentence", "table"} <= kinds  # block and table-cell anchors both exercised
 
