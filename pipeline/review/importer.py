@@ -1,7 +1,8 @@
 """`matlit review import`: records and the review queue into the review DB.
 
 Every record of every paper goes in (so the app can show other sources of the same fact), from work/scored/<id>.jsonl
-where the score stage ran, else work/records/<id>.jsonl. Which records are queued:
+where the score stage ran, else work/records/<id>.jsonl. Quantity mentions (work/mentions/<id>.jsonl: numbers with no
+vocabulary property, pipeline/normalize.is_mention) are not records and are never imported. Which records are queued:
   - work/review/queue.jsonl (written by the score stage): one {"record_id", "paper_id", "priority", "reasons"} a line,
     higher priority first;
   - without it: records scored below review.score_threshold (unscored ones count as 0.5) or carrying a problem flag,

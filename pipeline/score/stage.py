@@ -1,4 +1,6 @@
 """The `score` stage: normalized records (work/records/<id>.jsonl) -> scored records (work/scored/<id>.jsonl).
+Records only: the quantity mentions normalize writes to work/mentions/ (no vocabulary property) are neither
+reconciled nor scored.
 
 prepare() (once, in the launching process) reads every paper's normalized records and reconciles them corpus-wide
 (reconcile.py): it writes the fact groups to work/score/groups.jsonl and one small context file per paper,
