@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from functools import lru_cache
+from operator import attrgetter
 from typing import NamedTuple
 
 import numpy
@@ -103,7 +104,7 @@ def _add_sentences(doc: ParsedDocument) -> None:
     nlp.max_length = max([nlp.max_length] + [len(b.text) + 1 for b in todo])
     texts = [b.text for b in todo]
     # spaCy's tokenizer over all blocks in one batch, then the rules (the pipeline's own component) on each doc
-    split_spans = {b.id: _spans_from(_annotate(d, t), t) if len(d) else []
+    split_spans = {b.id: _spans_from(_annotate(d, t, write=False), t) if len(d) else []
                    for b, t, d in zip(todo, texts, nlp.tokenizer.pipe(texts), strict=True)}
     for block in doc.blocks:
         if block.kind in WHOLE_KINDS:
@@ -123,14 +124,14 @@ def _add_sentences(doc: ParsedDocument) -> None:
 _SENTENCES = TypeAdapter(list[Sentence])
 
 
+_WORD = attrgetter("start", "end", "bbox.x0", "bbox.y0", "bbox.x1", "bbox.y1")  # one C call per word
+_BOX = attrgetter("x0", "y0", "x1", "y1")
+
+
 def _line_boxes(block: Block) -> list[tuple]:
     """A block's lines as (start, end, page, line box, words as (start, end, x0, y0, x1, y1))."""
-    out = []
-    for ln in block.lines:
-        b = ln.bbox
-        out.append((ln.start, ln.end, ln.page, (b.x0, b.y0, b.x1, b.y1),
-                    [(w.start, w.end, (wb := w.bbox).x0, wb.y0, wb.x1, wb.y1) for w in ln.words]))
-    return out
+    word = _WORD
+    return [(ln.start, ln.end, ln.page, _BOX(ln.bbox), list(map(word, ln.words))) for ln in block.lines]
 
 
 def _word_provs(lines: list[tuple], block: Block, start: int, end: int) -> list[dict]:
@@ -240,17 +241,18 @@ def _apply_rules(sdoc):
     return sdoc
 
 
-def _annotate(sdoc, text: str) -> list[int]:
+def _annotate(sdoc, text: str, write: bool = True) -> list[int]:
     """Set is_sent_start on every token of sdoc (a tokenised `text`, not empty); returns the char offsets of the
-    sentence-initial tokens, in order."""
+    sentence-initial tokens, in order. write=False: only the offsets (add_sentences drops the doc right after)."""
     # one array read instead of a Token object per token (their creation dominated the cost); `text` is passed
     # in because sdoc.text rebuilds the string token by token
     toks = _Toks(text, *sdoc.to_array([IDX, LENGTH, SPACY, IS_SPACE]).T.tolist())
     inside = _Inside(text)
     starts = sorted({j for j, k in _candidates(toks, text) if _keep(toks, text, j, k, inside)} | {0})
-    flags = numpy.full((len(toks), 1), -1, dtype="int64")  # one array write: per-token setters are quadratic
-    flags[starts, 0] = 1
-    sdoc.from_array([SENT_START], flags.view("uint64"))
+    if write:
+        flags = numpy.full((len(toks), 1), -1, dtype="int64")  # one array write: per-token setters are quadratic
+        flags[starts, 0] = 1
+        sdoc.from_array([SENT_START], flags.view("uint64"))
     return [toks.idx[j] for j in starts]
 
 
