@@ -45,6 +45,7 @@ class _Group:
     label: str | None = None
     first_idx: int = 0
     faced: bool = False  # markers found as edge + face: real markers even when only one is drawn
+    bridge: bool = False  # one straight piece (two points): data only as a piece of a line broken at each marker
 
 
 class _Budget:
@@ -523,6 +524,15 @@ def _unread_legend(p: Panel, shapes: list[Shape], skip: set[int]) -> set[int]:
                   and not (_is_white(shapes[k].fill) and shapes[k].stroke is None)]
         if not sample:
             continue
+        while True:  # a sample in parts (a line piece with an open marker, then one with a filled marker)
+            left = min(s.rect[0] for s in sample)
+            more = (r_all[:, 2] <= left + 0.5) & (r_all[:, 2] >= left - 0.5 * h) & (r_all[:, 0] >= left - 4 * h) \
+                & (np.abs((r_all[:, 1] + r_all[:, 3]) / 2 - cy) <= 0.45 * h) & (r_all[:, 3] - r_all[:, 1] <= 1.6 * h)
+            add = [shapes[k] for k in np.flatnonzero(more).tolist() if shapes[k].idx not in skip
+                   and shapes[k].idx not in glyph_ids and all(shapes[k] is not o for o in sample)]
+            if not add:
+                break
+            sample += add
         scx = (min(s.rect[0] for s in sample) + max(s.rect[2] for s in sample)) / 2
         found.append((tx0, scx, cy, h, sample + row))
     out: set[int] = set()
@@ -702,7 +712,7 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
         clusters = _size_clusters(group)
         clusters = _add_clipped_markers(clusters, box)
         for ss in clusters:
-            if len(ss) < 2:
+            if len(ss) < 2 or _dash_run(ss, bw, bh):
                 rest.extend(ss)
                 continue
             ss.sort(key=lambda s: (s.cx, s.cy))
@@ -728,15 +738,27 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
         if s.idx in used or s.stroke is None:
             continue
         lines_by_style[s.style_key()].append(s)
+    bridges: list[_Group] = []
     for key, ss in lines_by_style.items():
         for chain, members in _chains(ss, box):
+            if len(chain) == 2 and len(members) == 1:
+                bridges.append(_Group("line", key, members, chain, color=members[0].stroke, width=members[0].width,
+                                      dashed=members[0].dashed, first_idx=members[0].idx, bridge=True))
             if len(chain) < 3:
                 continue
             groups.append(_Group("line", key, members, chain, color=members[0].stroke, width=members[0].width,
                                  dashed=members[0].dashed, first_idx=min(m.idx for m in members)))
         budget.check("joining line pieces")
     for s in rest:  # stroked lines converted to filled outlines: their centre line
-        if colour_map or s.idx in used or s.stroke is not None or s.fill is None or _is_white(s.fill) or len(s.segments) < 6:
+        if colour_map or s.idx in used or s.stroke is not None or s.fill is None or _is_white(s.fill):
+            continue
+        if len(s.segments) < 6:  # one straight stroke as a thin quad: a piece of a line broken at the markers?
+            geo = _piece_geometry(s) if 3 <= len(s.segments) <= 5 else None
+            if geo is not None and geo[2] >= small and 0.05 <= geo[3] <= PIECE_MAX_WIDTH:
+                centre, ax, length, thick = geo
+                half = max(0.0, length - thick) / 2
+                ends = [tuple(map(float, centre - ax * half)), tuple(map(float, centre + ax * half))]
+                bridges.append(_Group("line", s.style_key(), [s], ends, color=s.fill, first_idx=s.idx, bridge=True))
             continue
         if max(s.w, s.h) < 2 * small:
             continue
@@ -749,8 +771,8 @@ def _series_groups(p: Panel, shapes: list[Shape], lines: list[TextLine], axis_sh
             if len(pts) >= 3:
                 groups.append(_Group("line", s.style_key(), [s], pts, color=s.fill, first_idx=s.idx))
     groups = _join_lines(groups)
-    groups = [g for g in _merge_line_markers(groups)
-              if not _on_frame(g, box) and not _in_text(g, lines) and not _legend_column(g) and not _guide_line(g)]
+    groups = [g for g in _merge_line_markers(groups + bridges)
+              if not g.bridge and not _on_frame(g, box) and not _in_text(g, lines) and not _legend_column(g) and not _guide_line(g)]
     groups, arrows = _drop_arrows(groups, cands, small)
     p.arrows = arrows
     _attach_labels(groups, legend)
@@ -841,6 +863,23 @@ def _add_clipped_markers(clusters: list[list[Shape]], box: Box) -> list[list[Sha
         if left:
             out.append(left)
     return out
+
+
+def _dash_run(ss: list[Shape], bw: float, bh: float) -> bool:
+    """Two or three thin pieces, each at least twice as long as thick, in a row along their own direction: a few
+    dashes of a dashed line (too few to chain, between two markers), not a set of markers."""
+    if len(ss) > 3:
+        return False
+    ps = [_piece(s, bw, bh) for s in ss]
+    if any(p is None or p[2] < 2 * p[3] for p in ps):
+        return False
+    ps.sort(key=lambda p: (p[0][0], p[0][1]))
+    for a, b in zip(ps, ps[1:]):  # noqa: B905
+        d = b[0] - a[0]
+        n = float(np.hypot(*d))
+        if n == 0 or abs(float(d @ a[1])) / n < 0.95 or abs(float(d @ b[1])) / n < 0.95:
+            return False
+    return True
 
 
 def _size_clusters(ss: list[Shape], tol: float = 0.3) -> list[list[Shape]]:
@@ -1183,7 +1222,8 @@ def _finder(parent: list[int]):
 
 def _walk(comp: list[int], adj: dict[int, list[int]], cen: np.ndarray) -> list[int]:
     """The pieces of one chain in drawing order along it: from the leftmost end piece, each time the nearest
-    unvisited linked piece, or the nearest unvisited piece when none is linked (a branch's end)."""
+    unvisited linked piece, or the nearest unvisited piece when none is linked (a branch's end). A spur of three
+    pieces or fewer (5 % of a long chain) left at the end is dropped, not joined by a jump back along the curve."""
     comp_arr = np.asarray(comp)
     ends = [i for i in comp if len(adj.get(i, ())) <= 1] or comp
     cur = min(ends, key=lambda i: (cen[i][0], cen[i][1]))
@@ -1195,6 +1235,8 @@ def _walk(comp: list[int], adj: dict[int, list[int]], cen: np.ndarray) -> list[i
             cur = min(nxt, key=lambda j: float(np.hypot(*(cen[j] - cen[cur]))))
         else:
             left = comp_arr[[i not in seen for i in comp]]
+            if len(left) <= max(3, 0.05 * len(comp)):  # a short spur off a piece passed long ago: no jump back to it
+                break
             d = np.hypot(*(cen[left] - cen[cur]).T)
             cur = int(left[int(np.argmin(d))])
         seen.add(cur)
@@ -1448,7 +1490,7 @@ def _merge_line_markers(groups: list[_Group]) -> list[_Group]:
     drop: set[int] = set()
     for m in marks:
         for ln in lines:
-            if id(ln) in drop or ln.color != m.color:
+            if id(ln) in drop or ln.color != m.color or ln.bridge:
                 continue
             if len(ln.points) > 4 * len(m.points):  # a dense curve: a fit through the markers, or the data with a
                 continue  # marker every few points; either way both series say something the other does not
@@ -1484,7 +1526,10 @@ def _merge_line_markers(groups: list[_Group]) -> list[_Group]:
         near = np.zeros(len(mids), dtype=bool)
         for ln in on:
             near |= _dist_to_polyline(mids, np.asarray(ln.points, dtype=float)) < 1.0
-        if near.mean() < 0.8:
+        # (a gap between two markers under 2.5 marker sizes may hold no piece: the markers all but touch)
+        msize = max((max(s.w, s.h) for s in m.shapes), default=0.0)
+        wide = np.hypot(*(poly[1:] - poly[:-1]).T) > 2.5 * msize
+        if near.mean() < 0.8 and not (wide.any() and near[wide].mean() >= 0.8):
             continue
         for ln in on:
             m.kind = "line+markers"

@@ -169,3 +169,60 @@ def test_fill_running_out_and_back_along_itself_paints_nothing():
                     [(100, 100, 140, 100), (140, 100, 140, 100.6), (140, 100.6, 100, 100.6), (100, 100.6, 100, 100)],
                     0, True)
     assert _encloses_nothing(shaft) and not _encloses_nothing(capsule)
+
+
+def test_legend_sample_in_two_parts_is_taken_whole():
+    shapes, k = [], 0
+    for row, colour in enumerate(("#000000", "#808000", "#00ff00")):
+        y = 120 + 12 * row
+        for x0 in (211.0, 234.8):  # two line pieces, each with its marker (open, then filled)
+            shapes.append(Shape(k, None, colour, 0.0, False, (x0, y + 2.6, x0 + 21.8, y + 3.4),
+                                [(x0, y + 2.6, x0 + 21.8, y + 2.6), (x0 + 21.8, y + 2.6, x0 + 21.8, y + 3.4),
+                                 (x0 + 21.8, y + 3.4, x0, y + 3.4), (x0, y + 3.4, x0, y + 2.6)] * 4, 4, True))
+            k += 1
+        for j in range(3):
+            shapes.append(_glyph(k, 260 + 5 * j, y, 4, 6.8, j))
+            k += 1
+    assert _unread_legend(_P(), shapes, set()) == {s.idx for s in shapes}
+
+
+def test_two_dashes_between_markers_are_no_marker_set():
+    from extractors.figures.vector import _dash_run
+    from tests.extractors.figures.test_vector_pieces import _quad
+
+    dashes = [_quad(i, 383.4 + 5.9 * i, 446.5 - 3.6 * i, 386.3 + 5.9 * i, 444.7 - 3.6 * i, thick=0.6) for i in range(3)]
+    assert _dash_run(dashes, 200, 150)
+    across = [_quad(i, 100 + 6 * i, 100, 100 + 6 * i, 103, thick=0.6) for i in range(3)]  # upright bars in a row
+    assert not _dash_run(across, 200, 150)
+
+
+def test_short_spur_of_a_chain_is_not_joined_by_a_jump_back():
+    import numpy as np
+
+    from extractors.figures.vector import _walk
+
+    cen = np.array([[100.0 + 2 * i, 100.0 + i] for i in range(40)] + [[110.0, 97.0], [110.0, 94.0]])
+    adj = {i: [j for j in (i - 1, i + 1) if 0 <= j < 40] for i in range(40)}
+    adj[5] = adj[5] + [40]  # a two-piece spur off piece 5
+    adj[40] = [5, 41]
+    adj[41] = [40]
+    order = _walk(list(range(42)), adj, cen)
+    steps = np.diff(cen[order][:, 0])
+    assert len(order) >= 40 and np.abs(steps).max() < 5
+
+
+def test_fit_line_drawn_as_thin_quads_between_markers_joins_them():
+    from extractors.figures.vector import _Group, _merge_line_markers
+
+    centres = [(100.0, 200.0), (120.0, 180.0), (220.0, 100.0), (226.0, 95.0)]
+    marks = _Group("markers", ("m",), points=list(centres), color="#000000",
+                   shapes=[Shape(i, None, "#000000", 0.0, False, (x - 2.7, y - 2.7, x + 2.7, y + 2.7)) for i, (x, y)
+                           in enumerate(centres)])
+    # the line stops at each marker's edge; the last two markers all but touch, with no piece between them
+    b1 = _Group("line", ("b",), points=[(102.0, 198.0), (118.0, 182.0)], color="#000000", bridge=True)
+    b2 = _Group("line", ("b",), points=[(122.5, 178.0), (217.5, 102.0)], color="#000000", bridge=True)
+    out = _merge_line_markers([marks, b1, b2])
+    assert [g.kind for g in out] == ["line+markers"]
+    stray = _Group("line", ("b",), points=[(102.0, 150.0), (118.0, 150.0)], color="#000000", bridge=True)
+    out = _merge_line_markers([_Group("markers", ("m",), points=list(centres), color="#000000"), stray])
+    assert sorted(g.kind for g in out) == ["line", "markers"]  # a piece off the markers' polyline stays apart
