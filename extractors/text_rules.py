@@ -41,6 +41,7 @@ CONDITION_CUE = re.compile(
     re.IGNORECASE,
 )
 COND_WINDOW = 40
+COMPARED_BEFORE = re.compile(r"\b(?:compared\s+(?:with|to)|in\s+comparison\s+(?:with|to)|versus|vs\.?)\s*[~≈∼]?\s*$", re.I)
 QUALIFIER_AFTER = re.compile(r"^\s*\([^()]{1,12}\)")  # "(onset)", "(zero)", "(R=0)", "(H = 0)"
 CLAIM_WINDOW = 30
 NUMBER = re.compile(r"[−-]?\d+(?:[.,]\d+)?(?:\s*[×x]\s*10\s*[−-]?\d+)?")
@@ -61,7 +62,17 @@ PHRASE_NOT_MATERIAL_HEADS = {
 }
 # between two materials of a list: ", ", ", and ", " and " (an amount "1% " may lead the next item)
 LIST_JOINT = re.compile(r"^\s*(?:,\s*(?P<last>(?:and|&)\s+)?|(?P<last2>(?:and|&)\s+))(?:the\s+)?(?:\d+(?:\.\d+)?\s*%\s*)?$")
-FOR_MATERIAL = re.compile(r"\s*\)?,?\s*(?:(?:at|under)\s+(?:high\s+|ambient\s+|zero\s+|\d[\d.]*\s*)?(?:pressures?|GPa|kbar|fields?|T)\s+)?(?:for|in|of|on)\s+(?:the\s+|a\s+|an\s+)?(?:[\"“”]?[\w\-]+[\"“”]?\s+){0,2}$", re.IGNORECASE)
+FOR_MATERIAL = re.compile(r"\s*\)?,?\s*(?:(?:at|under)\s+(?:high\s+|ambient\s+|zero\s+|\d[\d.]*\s*)?(?:pressures?|GPa|kbar|fields?|T)\s+)?(?:for|in|of|on)\s+(?:the\s+|a\s+|an\s+)?(?:[\"“”]?[\w\-.%]+[\"“”]?\s+){0,2}$", re.IGNORECASE)
+# between the subject materials of a sentence and their one value: a verb phrase, no other value or clause break
+SUBJECT_TO_VALUE = re.compile(
+    r"^(?:\s+(?:samples?|films?|crystals?|materials?|compounds?|phases?))?\s+(?:are|were|both|all|become|became|show|showed|"
+    r"exhibit|exhibited|have|had)\b[^.;:,\d]{0,60}$"
+)
+# a material in parentheses of its own right after the value, a composition variable, an aside in parentheses
+PAREN_OPEN = re.compile(r"^\s*\(\s*$")
+CLOSE_PAREN = re.compile(r"\s*\)")
+COMPOSITION = re.compile(r"^(?:1\s?[-−]\s?)?[xyzδ]\s*[=≈~∼]")
+PAREN_ASIDE = re.compile(r"^\s*\([^()]{1,80}\)")
 # also split by a line-end hyphen of the PDF text: "re- spectively", "respec- tively"
 RESPECTIVELY = re.compile(r"\bre(?:-\s*)?spec(?:-\s*)?tive(?:-\s*)?ly\b", re.IGNORECASE)
 # a sentence the splitter left joined ("... respectively.On the other hand"): a full stop glued to a capital
@@ -124,19 +135,28 @@ TC_PLAUSIBLE_MAX_K = 400.0
 # "superconductivity emerges at 4.8 K", "is superconducting at 21 K", "the superconducting transition appears at
 # 24 K", "zero resistivity is attained below 6.1 K", "the resistive transition starts at about 4.5 K"
 SC_ONSET_BEFORE = re.compile(
-    r"(?:(?:\bsuper-?\s?conduc-?\s?t(?:-?\s?ivity|ing)(?:\s+(?:transition|state|phase))?|"
-    r"\b(?:resistive|resistance|diamagnetic)\s+(?:transition|onset|signal|drop)|\bzero[- ]resist(?:ance|ivity)|(?-i:\bSC\b)|"
+    r"(?:(?:\bsuper-?\s?conduc-?\s?t(?:-?\s?ivity|-?\s?ing)(?:\s+(?:transition|state|phase))?|"
+    r"\b(?:resistive|resistance|resistivity|dia-?\s?magnetic)\s+(?:transition|onset|signal|drop)|\bzero[- ]resist(?:ance|ivity)|"
+    r"(?-i:\bSC\b)|"
     r"\bMeissner\s+(?:effect|signal|state))"
     r"(?:\s+(?:is|was|are|were|has\s+been|have\s+been|clearly|first|then|only|also|suddenly|abruptly))*"
     r"\s+(?:emerg\w*|appear\w*|sets?\s+in|setting\s+in|occur\w*|develop\w*|start\w*|begin\w*|began|"
     r"attain\w*|achiev\w*|reach\w*|obtain\w*|establish\w*|observ\w*|found|discover\w*|induced)|"
     r"\bzero[- ]resist(?:ance|ivity)(?=\s+(?:near|around))|"
-    r"\b(?:is|are|was|were|becomes?|became|be)\s+super-?\s?conduc-?\s?ting|\bsuper-?\s?conduc-?\s?ts)"
+    # the transition or the drop named right before the value, no verb: "the superconducting transition at 10 K",
+    # "a diamagnetic drop below 5 K", "the resistivity drops sharply to zero at 17 K", "becomes SC at 11 K"
+    r"\bsuper-?\s?conduc-?\s?t-?\s?ing\s+transitions?|\bdia-?\s?magnetic\s+(?:drop|onset|signal)|"
+    r"\bresist(?:ivity|ance)\s+(?:drops?|dropped|falls?|fell|vanishes|vanished)\s+(?:\w+\s+)?to\s+zero|"
+    r"\b(?:is|are|was|were|becomes?|became|be|bulk)\s+(?:super-?\s?conduc-?\s?ting|(?-i:SC)\b)|\bsuper-?\s?conduc-?\s?ts|"
+    # "superconductivity in the binary compound MgB2 near 39 K"
+    r"\bsuper-?\s?conduc-?\s?tivity\s+(?:in|of)\s+[^.;,()\d]{1,50}?[^\s.;,()]*)"
     r"\s+(?:at|below|near|around)\s*(?:about|approximately|around|~|∼|≈)?\s*$",
     re.I,
 )
 # "the 39 K superconductor MgB2", "the 90 K-class high-Tc superconductor YBa2Cu3O7": the value names the Tc
-SC_NOUN_AFTER = re.compile(r"\s*(?:-\s*class\s+)?(?:[\w~-]+\s+){0,2}?super-?\s?conduc-?\s?tors?\b", re.I)
+SC_NOUN_AFTER = re.compile(
+    r"\s*(?:-\s*class\s+)?(?:(?:[\w~-]+\s+){0,2}?super-?\s?conduc-?\s?tors?\b|(?:bulk\s+)?super-?\s?conduc-?\s?tivity\b)", re.I
+)
 MEASURED_AT = re.compile(r"\b(?:measured|recorded|obtained|collected|taken|performed|carried\s+out|annealed)\b", re.I)
 # what follows a reference marker that opens a sentence: "(2)"-like marks, then a capitalised word
 CITATION_LEAD_AFTER = re.compile(r"\s*(?:\(\s*\d{1,3}\s*\)\s*)?[A-Z]")
@@ -501,7 +521,9 @@ class TextRulesExtractor:
         if mat is None or mat.span is None or RESPECTIVELY.search(text):
             return []
         head = next((m for m in mentions if m.start == mat.span.start - base and m.start >= q.end), None)
-        if head is None or not FOR_MATERIAL.match(text[q.end : head.start]):
+        if head is None:
+            return self._subjects_before(text, q, mat, mentions, base)
+        if not FOR_MATERIAL.match(text[q.end : head.start]):
             return []
         b = self._segment(text, q.start)[1]
         out, prev = [], head
@@ -513,6 +535,28 @@ class TextRulesExtractor:
             prev = m
             if joint.group("last") or joint.group("last2"):
                 break
+        return out
+
+    def _subjects_before(self, text: str, q, mat, mentions: list, base: int) -> list:
+        """"Both Nb-2122 and Ta-2122 are superconducting with Tc 28-30 K": the value was linked to the last material of
+        a list "A and B" ("A, B and C") that is the subject before it; the others of the list take it too. Only for
+        the one value of its sentence part, and a list closed by "and" ("Unlike A, B has ..." is no list)."""
+        a, _ = self._segment(text, q.start)
+        tail = next((m for m in mentions if m.start == mat.span.start - base and m.end <= q.start and m.start >= a), None)
+        if tail is None or not SUBJECT_TO_VALUE.match(text[tail.end : q.start]):
+            return []
+        earlier = [m for m in mentions if a <= m.start and m.end <= tail.start]
+        out, nxt = [], tail
+        for m in reversed(earlier):
+            joint = LIST_JOINT.match(text[m.end : nxt.start])
+            if joint is None or _element_only(m):
+                break
+            if nxt is tail and not (joint.group("last") or joint.group("last2")):
+                return []
+            out.insert(0, m)
+            nxt = m
+        if out and re.search(r"\b(?:unlike|than|like|compared|contrast)\s+(?:\w+\s+){0,2}$", text[a : out[0].start], re.I):
+            return []
         return out
 
     @staticmethod
@@ -585,8 +629,10 @@ class TextRulesExtractor:
                 continue
             local.append(q)
             f.properties.append(PropertyMention(m.start(), m.end(), m.group(0), "critical_temperature", "synonym"))
-        for q in mains:  # "those of the 1 K superconductor Cd2Re2O7": no cue needed
+        for q in mains:  # "those of the 1 K superconductor Cd2Re2O7": no cue needed; "superconductivity ... near 39 K"
             m = SC_NOUN_AFTER.match(text, q.end) if q.unit == "K" else None
+            if m is None and q.unit == "K" and not MEASURED_AT.search(text, max(0, q.start - 30), q.start):
+                m = SC_ONSET_BEFORE.search(text, max(0, q.start - 90), q.start)
             if m is not None and all(0 < v <= TC_MAX_K for v in q.values):
                 f.properties.append(PropertyMention(m.start(), m.end(), m.group(0), "critical_temperature", "synonym"))
                 local.append(q)
@@ -739,6 +785,8 @@ class TextRulesExtractor:
         for q in f.quantities:
             before = text[max(0, q.start - COND_WINDOW) : q.start]
             cond_id = condition_for_unit(q.unit) if q.unit else None
+            if COMPARED_BEFORE.search(before):  # "compared with 93 K": a value of the same kind, not a condition
+                cond_id = None
             if cond_id and CONDITION_CUE.search(before) and not self._claimed(q, f.properties, text):
                 conds.append(q)
             else:
@@ -817,6 +865,8 @@ class TextRulesExtractor:
         # "Tc of 51 K for NdOFeAs", "increases Tc up to 1 K in CeRhIrIn5": the material the value is stated for
         if after and FOR_MATERIAL.match(text[q.end : after[0].start]):
             return self._material(after[0], materials, base), None
+        if after and self._stated_for(text, q, after[0]):
+            return self._material(after[0], materials, base), None
         if before:
             m = before[-1]
             if _element_only(m) and q.start - m.end > ELEMENT_REACH:
@@ -836,6 +886,19 @@ class TextRulesExtractor:
         if near:  # only a gas, solvent or crucible is named: kept, flagged (the score ranks it down)
             return self._material(min(near, key=lambda m: abs(m.start - q.start)), materials, base), "material_auxiliary"
         return None, "no_material"
+
+    @staticmethod
+    def _stated_for(text: str, q, m) -> bool:
+        """'42 K (y = 1.0)', 'reaching 10.5 K at x = 0.4', '40 K (onset of the signal) for the x = 0.3 sample': the
+        material right after the value names what it is stated for, in parentheses of its own, as the composition
+        it is reached at, or after an aside in parentheses."""
+        gap = text[q.end : m.start]
+        if PAREN_OPEN.match(gap) and CLOSE_PAREN.match(text, m.end):
+            return True
+        if COMPOSITION.match(m.raw) and re.fullmatch(r"\s*,?\s*at\s+(?:the\s+)?", gap):
+            return True
+        aside = PAREN_ASIDE.match(gap)
+        return bool(aside) and bool(FOR_MATERIAL.match(gap[aside.end() :]))
 
     @staticmethod
     def _material(m, materials, base: int) -> Material:

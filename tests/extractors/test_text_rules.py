@@ -344,7 +344,8 @@ def test_respectively_with_a_verb_or_the_materials_after_it(sentence, pairs):
 
 
 def test_the_sc_abbreviation_decides_an_ambiguous_tc_symbol():
-    assert _tc_pairs("The Nb-2122 and Ta-2122 materials are SC with T C 28-30 K.") == {("Ta-2122", 28.0)}
+    # (both subjects of the list take the value)
+    assert _tc_pairs("The Nb-2122 and Ta-2122 materials are SC with T C 28-30 K.") == {("Nb-2122", 28.0), ("Ta-2122", 28.0)}
     recs = normalize_records(extract_texts([("d", "The ferromagnetic SC film has T C 28 K.")]))
     assert [r.property.id for r in recs] == ["curie_temperature"]  # a cue of its own keeps the other sense
 
