@@ -1223,7 +1223,8 @@ def _finder(parent: list[int]):
 def _walk(comp: list[int], adj: dict[int, list[int]], cen: np.ndarray) -> list[int]:
     """The pieces of one chain in drawing order along it: from the leftmost end piece, each time the nearest
     unvisited linked piece, or the nearest unvisited piece when none is linked (a branch's end). A spur of three
-    pieces or fewer (5 % of a long chain) left at the end is dropped, not joined by a jump back along the curve."""
+    pieces or fewer (5 % of a long chain) left at the end within the x range walked is dropped, not joined by a jump
+    back along the curve (a tail beyond that range is still joined)."""
     comp_arr = np.asarray(comp)
     ends = [i for i in comp if len(adj.get(i, ())) <= 1] or comp
     cur = min(ends, key=lambda i: (cen[i][0], cen[i][1]))
@@ -1236,7 +1237,9 @@ def _walk(comp: list[int], adj: dict[int, list[int]], cen: np.ndarray) -> list[i
         else:
             left = comp_arr[[i not in seen for i in comp]]
             if len(left) <= max(3, 0.05 * len(comp)):  # a short spur off a piece passed long ago: no jump back to it
-                break
+                done = cen[order][:, 0]
+                if ((cen[left][:, 0] >= done.min()) & (cen[left][:, 0] <= done.max())).all():
+                    break
             d = np.hypot(*(cen[left] - cen[cur]).T)
             cur = int(left[int(np.argmin(d))])
         seen.add(cur)
