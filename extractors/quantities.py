@@ -24,7 +24,8 @@ Decisions:
 - Spelled-out counts are numbers ("two samples", "twenty-five", "sevenfold"); "one" only where it counts.
 - "T c $ 4:5 K" (a broken font's decimal point read as ':') is 4.5 K only before a unit of temperature, pressure,
   energy, field or length that no formula index follows; ratios ("1:2") and clock times stay unread.
-- "0,05%" (decimal comma) is read only with a unit; "pH 7.5" is a unitless value whose span includes "pH".
+- "0,05%" (decimal comma) is read only with a unit or after a bound ("kleiner als 2,1", "p < 0,05"); German and
+  French bound words ("mindestens", "nicht mehr als", "inférieur à") are bounds like their English ones; "pH 7.5" is a unitless value whose span includes "pH".
 - A unit is the longest run of unit-like tokens after the number that schemas.units accepts, shrunk from the
   right; English words ("in", "at", "a", "and"), element symbols and acronyms are never units.
 """
@@ -81,7 +82,7 @@ NUMBER = re.compile(
     rf"""
     (?P<pow>10(?:\^\{{?[-+−]?\d{{1,3}}\}}?|[⁻⁺]?[{SUP}]{{1,3}}|−\d{{1,2}}(?![\d.,])(?!{WS}?%)))
     |
-    (?P<mant>(?P<comma>\d{{1,6}},\d{{1,2}}(?![\d,.])|0,\d++(?![,.]))
+    (?P<mant>(?P<comma>\d{{1,6}},\d{{1,2}}(?![\d,]|\.\d)|0,\d++(?!,|\.\d))
         |(?:\d{{1,3}}(?:,\d{{3}})++(?!\d)|\d{{1,3}}(?:[\u2009\u202f\u00a0]\d{{3}})++(?!\d)|\d++)(?:\.\d++)?+|\.\d++)
     (?P<paren>{WS}?\(\d{{1,4}}\))?+
     (?P<sci>
@@ -709,10 +710,16 @@ _BOUNDS = {
     "|above|over|exceeding|in excess of|beyond",
     "approx": "~ ∼ ≈ ≃ ≅|about|approximately|approx.|approx|ca.|circa|nearly|around|roughly|almost",
     "between": "between|entre|zwischen",
+    # German and French claims: "nicht mehr als 0,025 Gew-%", "inférieur à 2,1", "mindestens 1m"
+    "de_fr_le": "nicht mehr als|höchstens|au plus|pas supérieur à|pas supérieure à|au maximum",
+    "de_fr_ge": "mindestens|wenigstens|nicht weniger als|au moins|au minimum|pas inférieur à|pas inférieure à",
+    "de_fr_lt": "kleiner als|weniger als|unter|inférieur à|inférieure à|moins de",
+    "de_fr_gt": "größer als|mehr als|über|supérieur à|supérieure à|plus de",
     "from": "from",
 }
 _BOUND_OF: dict[str, str] = {}
 for _kind, _spec in _BOUNDS.items():
+    _kind = _kind.removeprefix("de_fr_")
     for _part in _spec.split("|"):
         for _p in _part.split() if not _part[0].isalpha() else [_part]:
             _BOUND_OF[_p] = _kind
@@ -1155,7 +1162,7 @@ def _after_symbol(text: str, start: int, unit: bool = False, spelled: bool = Fal
     if hit is None:
         return False
     word = hit[0].group("w")[::-1]
-    if word == "a" or (word == "A" and unit):  # the article
+    if word in ("a", "à") or (word == "A" and unit):  # the article; French "à" ("inférieur à 2,1")
         return False
     if word == ")":  # "(Nd, Dy) 2 Fe 14 B": a flattened subscript; but "B) 10.0 g", "(Siding Spring) three times",
         # "(a) 1.3 (b) 2.4 mg": only after a bracket that holds a symbol
@@ -1251,7 +1258,9 @@ def _parse_at(text: str, nums: list[_Num], i: int) -> tuple[QuantityMention | No
         m = _mention(text, first.begin, second.end, "interval", (first.value, second.value), None, None, unit)
         return m, [first, second], second.next
     iv = _interval(text, nums, first, opener)
-    if bare_comma and (iv is None or iv[0].unit is None):  # (but "0,15 bis 0,3%" is a range with its unit)
+    # "kleiner als 2,1", "p < 0,05": a bound says it is a value (but "> 2,3- diphenyl..." is a locant)
+    comparison = bound in ("lt", "le", "gt", "ge") and not text.startswith(("-", "‐"), first.end)
+    if bare_comma and not comparison and (iv is None or iv[0].unit is None):  # (and "0,15 bis 0,3%" has its unit)
         return None, [first], first.next
     if iv is not None:
         second, lo, hi = iv

@@ -143,3 +143,22 @@ def test_a_colon_read_for_a_decimal_point_before_a_physical_unit(text, raw, valu
 )
 def test_ratios_times_and_formulas_keep_their_colon(text):
     assert not any(":" in m.raw and m.kind == "value" and m.unit for m in find_quantities(text))
+
+
+@pytest.mark.parametrize(
+    "text,raw,bound,value",
+    [
+        ("wobei der Anteil kleiner als 1,5 ist.", "1,5", "lt", 1.5),  # a bound reads a bare decimal comma
+        ("le rapport est inférieur à 3,2.", "3,2", "lt", 3.2),
+        ("der Gehalt beträgt mindestens 0,2%.", "0,2%", "ge", 0.2),
+        ("was significant (p < 0,01).", "0,01", "lt", 0.01),
+    ],
+)
+def test_german_and_french_bounds_and_a_bare_decimal_comma_after_a_bound(text, raw, bound, value):
+    q = _one(text)
+    assert (q.raw, q.bound, q.values) == (raw, bound, (value,))
+
+
+@pytest.mark.parametrize("text", ["as cited in refs. 12,14.", "the ligand > 2,6- dimethylphenyl"])
+def test_a_bare_decimal_comma_without_a_bound_stays_unread(text):
+    assert _raws(text) == []
