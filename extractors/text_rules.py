@@ -429,10 +429,6 @@ class TextRulesExtractor:
             prop, prop_flag = self._property_for(q, f.properties, ctx, text, base)
             if self._recipe_amount(text, q):  # kept as a quantity, but no property value
                 prop, prop_flag = None, "recipe_amount"
-            import os as _os
-            _v = _os.environ.get("T3_DROP", "0")
-            if prop is None and not q.unit_raw and (_v == "2" or (_v == "1" and not any(ch.isdigit() for ch in q.raw))):
-                continue
             if q in paired:
                 mat, mat_flag = self._material(paired[q], materials, base), None
             elif q in paired_before:
