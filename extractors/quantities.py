@@ -235,22 +235,24 @@ _SPACED_EXP_GAP = re.compile(rf"{WS}(?:−{WS}?|-)?")  # "10 −7", "10 -4 Pa" (
 _DIMS_AFTER = re.compile(rf"{WS}?[×x✕]{WS}?\d")
 
 
-def _flat_powers(text: str, nums: list[_Num]) -> list[_Num]:
+def _merge_runs(text: str, nums: list[_Num], at) -> list[_Num]:
+    """Numbers in order, where `at(text, nums, i)` may merge the numbers from i on into one: (number, how many
+    it used) or None to keep nums[i] as it is."""
     out: list[_Num] = []
     i = 0
     while i < len(nums):
-        a = nums[i]
-        merged = None
-        if not a.word and not a.comma:
-            merged = _flat_power_at(text, nums, i)
+        merged = at(text, nums, i)
         if merged is not None:
-            n, used = merged
-            out.append(n)
-            i += used
+            out.append(merged[0])
+            i += merged[1]
         else:
-            out.append(a)
+            out.append(nums[i])
             i += 1
     return out
+
+
+def _flat_powers(text: str, nums: list[_Num]) -> list[_Num]:
+    return _merge_runs(text, nums, lambda t, ns, i: None if ns[i].word or ns[i].comma else _flat_power_at(t, ns, i))
 
 
 def _is_ten(text: str, n: _Num) -> bool:
@@ -322,42 +324,41 @@ _SUBSCRIPT_AFTER = re.compile(rf"{WS}?[a-z](?![A-Za-z])")
 
 
 def _colon_decimals(text: str, nums: list[_Num]) -> list[_Num]:
-    out: list[_Num] = []
-    i = 0
-    while i < len(nums):
-        a = nums[i]
-        b = nums[i + 1] if i + 1 < len(nums) else None
-        if (
-            b is not None
-            and a.integer
-            and b.integer
-            and not a.word
-            and not b.word
-            and b.sign is None
-            and b.start == a.end + 1
-            and text[a.end] == ":"
-            and a.end - a.start <= 3
-            and b.end - b.start <= 4
-            and (a.start == 0 or text[a.start - 1] not in ":.,")
-            and not text.startswith(":", b.end)
-        ):
-            unit = _scan_unit(text, b.end)
-            if (
-                unit is not None
-                and unit.start > b.end
-                and not _DIGIT_AFTER.match(text, unit.end)
-                and not _SUBSCRIPT_AFTER.match(text, unit.end)  # "0:1 T c": a fraction of T c, no tesla
-            ):
-                u = parse_unit(_join_spaced_powers(unit.raw))
-                if u is not None and str(u.dimensionality) in _COLON_DIMS:
-                    digits = text[b.start : b.end]
-                    value = float(f"{text[a.start : a.end]}.{digits}")
-                    out.append(_Num(a.start, b.end, value, None, len(digits), False, a.sign))
-                    i += 2
-                    continue
-        out.append(a)
-        i += 1
-    return out
+    return _merge_runs(text, nums, _colon_decimal_at)
+
+
+def _colon_decimal_at(text: str, nums: list[_Num], i: int) -> tuple[_Num, int] | None:
+    a = nums[i]
+    b = nums[i + 1] if i + 1 < len(nums) else None
+    if not (
+        b is not None
+        and a.integer
+        and b.integer
+        and not a.word
+        and not b.word
+        and b.sign is None
+        and b.start == a.end + 1
+        and text[a.end] == ":"
+        and a.end - a.start <= 3
+        and b.end - b.start <= 4
+        and (a.start == 0 or text[a.start - 1] not in ":.,")
+        and not text.startswith(":", b.end)
+    ):
+        return None
+    unit = _scan_unit(text, b.end)
+    if (
+        unit is None
+        or unit.start <= b.end
+        or _DIGIT_AFTER.match(text, unit.end)
+        or _SUBSCRIPT_AFTER.match(text, unit.end)  # "0:1 T c": a fraction of T c, no tesla
+    ):
+        return None
+    u = parse_unit(_join_spaced_powers(unit.raw))
+    if u is None or str(u.dimensionality) not in _COLON_DIMS:
+        return None
+    digits = text[b.start : b.end]
+    value = float(f"{text[a.start : a.end]}.{digits}")
+    return _Num(a.start, b.end, value, None, len(digits), False, a.sign), 2
 
 
 _HAS_SCALE = re.compile(r"(?:hundred|thousand|million|billion|trillion)(?![A-Za-z])")

@@ -150,25 +150,18 @@ class WorkDir:
 
     def read_records(self, stage: str, paper_id: str) -> list:
         """Records a record-writing stage (extract, normalize) wrote for a paper, in order."""
-        from schemas import Record
-
-        path = self.stage_output(stage, paper_id)
-        return [Record.model_validate_json(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+        return _read_record_lines(self.stage_output(stage, paper_id))
 
     def write_records(self, stage: str, paper_id: str, records: list) -> None:
-        atomic_write_text(self.stage_output(stage, paper_id), "".join(r.model_dump_json() + "\n" for r in records))
+        _write_record_lines(self.stage_output(stage, paper_id), records)
 
     def read_mentions(self, paper_id: str) -> list:
         """A paper's quantity mentions (normalize); [] when it has none or was normalized before mentions existed."""
-        from schemas import Record
-
         path = self.mentions_output(paper_id)
-        if not path.exists():
-            return []
-        return [Record.model_validate_json(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+        return _read_record_lines(path) if path.exists() else []
 
     def write_mentions(self, paper_id: str, records: list) -> None:
-        atomic_write_text(self.mentions_output(paper_id), "".join(r.model_dump_json() + "\n" for r in records))
+        _write_record_lines(self.mentions_output(paper_id), records)
 
     def failures(self, stage: str | None = None) -> list[Failure]:
         base = self.root / "failures"
@@ -187,3 +180,14 @@ class WorkDir:
 
     def clear_failure(self, stage: str, paper_id: str) -> None:
         self.failure_json(stage, paper_id).unlink(missing_ok=True)
+
+
+def _read_record_lines(path: Path) -> list:
+    """One Record per non-empty JSONL line, in order."""
+    from schemas import Record
+
+    return [Record.model_validate_json(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def _write_record_lines(path: Path, records: list) -> None:
+    atomic_write_text(path, "".join(r.model_dump_json() + "\n" for r in records))
